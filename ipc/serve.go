@@ -1,0 +1,215 @@
+package ipc
+
+import (
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"go.uber.org/zap"
+)
+
+// Msg is one received request. The handler answers it with Respond, now or
+// later from another goroutine (a deferred reply, as MINIX's SUSPEND): a
+// blocking wait or read keeps the Msg and responds when it can.
+type Msg struct {
+	Op     Op
+	Caller string // the caller token from the subject NATS let it publish on ("" for notifications)
+	Cred   *Cred  // asserted credentials; always nil unless Caller is the kernel
+	Body   []byte // the msgpack body, undecoded
+
+	reply   string
+	svc     *Service
+	start   time.Time
+	size    int
+	replied atomic.Bool
+}
+
+// Decode decodes the body into v.
+func (m *Msg) Decode(v any) error { return Decode(m.Body, v) }
+
+// OneWay tells whether the sender expects no reply (send, notify).
+func (m *Msg) OneWay() bool { return m.reply == "" }
+
+// Respond sends the reply: body on success, or err's errno and explanation.
+// Only the first call counts; a one-way message is only counted.
+func (m *Msg) Respond(body any, err error) {
+	if !m.replied.CompareAndSwap(false, true) {
+		return
+	}
+	out := 0
+	if m.reply != "" {
+		buf := getBuf()
+		var errno Errno
+		var text string
+		if err != nil {
+			errno, text, body = ToErrno(err), errMessage(err), nil
+		}
+		if eerr := appendReply(buf, errno, text, body); eerr != nil {
+			buf.Reset()
+			errno = EIO
+			_ = appendReply(buf, EIO, "encode reply: "+eerr.Error(), nil)
+		}
+		out = buf.Len()
+		if perr := m.svc.nc.Publish(m.reply, buf.Bytes()); perr != nil {
+			m.svc.log.Debug("reply lost", zap.Stringer("op", m.Op), zap.Error(perr))
+		}
+		putBuf(buf)
+	}
+	m.svc.stats.Observe(m.size, out, time.Since(m.start), err != nil)
+}
+
+// Handler handles one message; it must Respond eventually (or hand the Msg
+// to something that will).
+type Handler func(m *Msg)
+
+// ServeOptions tune a service.
+type ServeOptions struct {
+	Workers int         // concurrent handlers (default 64)
+	Log     *zap.Logger // default: none
+	// OnPanic is told when a handler panics, after the caller got EIO: a
+	// server uses it to fail and be restarted from its journal, since its
+	// memory may be inconsistent.
+	OnPanic func(v any)
+}
+
+// Service is a subscription that dispatches messages to a handler on a
+// pool of workers.
+type Service struct {
+	nc    *nats.Conn
+	sub   *nats.Subscription
+	h     Handler
+	opts  ServeOptions
+	log   *zap.Logger
+	stats *Stats
+	// callers: the last subject token is the caller's (endpoints, not events)
+	callers bool
+
+	mu      sync.RWMutex // held for reading while queueing a message
+	stopped bool
+	aborted atomic.Bool
+	ch      chan *nats.Msg
+	wg      sync.WaitGroup
+}
+
+// Serve subscribes to the endpoint (in its queue group) and dispatches.
+func Serve(nc *nats.Conn, ep Endpoint, h Handler, opts ServeOptions) (*Service, error) {
+	return serve(nc, ep.Pattern(), ep.Queue, true, h, opts)
+}
+
+// ServeSubject serves a raw subject with no caller token, such as a
+// notification subject; an empty queue makes every subscriber receive every
+// message.
+func ServeSubject(nc *nats.Conn, subject, queue string, h Handler, opts ServeOptions) (*Service, error) {
+	return serve(nc, subject, queue, false, h, opts)
+}
+
+func serve(nc *nats.Conn, subject, queue string, callers bool, h Handler, opts ServeOptions) (*Service, error) {
+	if opts.Workers <= 0 {
+		opts.Workers = 64
+	}
+	s := &Service{nc: nc, h: h, opts: opts, log: opts.Log, stats: new(Stats), callers: callers,
+		ch: make(chan *nats.Msg, 4*opts.Workers)}
+	if s.log == nil {
+		s.log = zap.NewNop()
+	}
+	for i := 0; i < opts.Workers; i++ {
+		s.wg.Add(1)
+		go s.work()
+	}
+	var err error
+	if queue == "" {
+		s.sub, err = nc.Subscribe(subject, s.enqueue)
+	} else {
+		s.sub, err = nc.QueueSubscribe(subject, queue, s.enqueue)
+	}
+	if err == nil {
+		// Unlimited pending: backpressure comes from the channel, and a
+		// slow consumer must never silently drop requests.
+		err = s.sub.SetPendingLimits(-1, -1)
+	}
+	if err == nil {
+		err = nc.Flush() // the subscription is live on the server when we return
+	}
+	if err != nil {
+		s.Abort()
+		return nil, fmt.Errorf("serve %s: %w", subject, err)
+	}
+	return s, nil
+}
+
+// Stats returns the service's counters.
+func (s *Service) Stats() *Stats { return s.stats }
+
+func (s *Service) enqueue(m *nats.Msg) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if !s.stopped {
+		s.ch <- m
+	}
+}
+
+func (s *Service) work() {
+	defer s.wg.Done()
+	for nm := range s.ch {
+		if s.aborted.Load() {
+			continue
+		}
+		s.dispatch(nm)
+	}
+}
+
+func (s *Service) dispatch(nm *nats.Msg) {
+	m := &Msg{reply: nm.Reply, svc: s, start: time.Now(), size: len(nm.Data)}
+	if s.callers {
+		m.Caller = CallerOf(nm.Subject)
+	}
+	op, cred, body, err := DecodeRequest(nm.Data)
+	if err != nil {
+		m.Respond(nil, &Error{Errno: EBADMSG, Msg: err.Error()})
+		return
+	}
+	m.Op, m.Body = op, body
+	if m.Caller == CallerKernel {
+		m.Cred = cred
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("handler panic", zap.Stringer("op", op), zap.Any("panic", v),
+				zap.ByteString("stack", debug.Stack()))
+			m.Respond(nil, &Error{Errno: EIO, Msg: fmt.Sprintf("server failed handling %v", op)})
+			if s.opts.OnPanic != nil {
+				s.opts.OnPanic(v)
+			}
+		}
+	}()
+	s.h(m)
+}
+
+// Stop unsubscribes, lets the workers finish what is queued, and returns
+// when they are done. Deferred replies still pending are the owner's.
+func (s *Service) Stop() {
+	s.shutdown()
+	s.wg.Wait()
+}
+
+// Abort stops at once: queued messages are dropped (their callers time out),
+// as when a server is killed.
+func (s *Service) Abort() {
+	s.aborted.Store(true)
+	s.shutdown()
+}
+
+func (s *Service) shutdown() {
+	if s.sub != nil {
+		_ = s.sub.Unsubscribe()
+	}
+	s.mu.Lock()
+	if !s.stopped {
+		s.stopped = true
+		close(s.ch)
+	}
+	s.mu.Unlock()
+}

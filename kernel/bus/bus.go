@@ -1,0 +1,284 @@
+// Package bus runs the node's embedded NATS server (with JetStream) and
+// makes the connections every VOS part uses. It also owns the credentials:
+// a user name says what a connection is (the kernel, an instance, one
+// process of an instance) and nats-server enforces the subjects that user
+// may publish and subscribe to, so one instance can neither read nor write
+// another's subjects and a process can call servers only as itself.
+package bus
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/vos-os/vos/ipc"
+)
+
+// MaxPayload is the largest message: room for 1 MiB file chunks and their
+// envelope.
+const MaxPayload = 8 << 20
+
+// Options configure the embedded server.
+type Options struct {
+	Name   string // server name: the node's name, unique in a cluster
+	Dir    string // JetStream store directory
+	Secret []byte // the cluster secret credentials derive from
+
+	// Listen is the client address host:port; "" means no TCP listener
+	// (in-process connections only). Port 0 picks a free port.
+	Listen string
+	// ClusterListen is the route address host:port; "" means no cluster.
+	ClusterListen string
+	// Routes are the peers' route URLs (nats://host:port).
+	Routes []string
+	Logger server.Logger // nil: silent
+}
+
+// Server is a running embedded nats-server.
+type Server struct {
+	ns     *server.Server
+	secret []byte
+}
+
+// Start starts the server and waits until it accepts connections.
+func Start(o Options) (*Server, error) {
+	if len(o.Secret) == 0 {
+		return nil, errors.New("bus: no cluster secret")
+	}
+	sopts := &server.Options{
+		ServerName:                 o.Name,
+		JetStream:                  true,
+		StoreDir:                   o.Dir,
+		NoSigs:                     true,
+		MaxPayload:                 MaxPayload,
+		CustomClientAuthentication: authenticator{secret: o.Secret},
+		DisableJetStreamBanner:     true,
+	}
+	if o.Listen == "" {
+		sopts.DontListen = true
+	} else {
+		host, port, err := splitHostPort(o.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("bus: listen address %q: %w", o.Listen, err)
+		}
+		sopts.Host, sopts.Port = host, port
+		if port == 0 {
+			sopts.Port = server.RANDOM_PORT
+		}
+	}
+	if o.ClusterListen != "" {
+		host, port, err := splitHostPort(o.ClusterListen)
+		if err != nil {
+			return nil, fmt.Errorf("bus: cluster address %q: %w", o.ClusterListen, err)
+		}
+		sopts.Cluster = server.ClusterOpts{
+			Name: "vos", Host: host, Port: port,
+			Username: "route", Password: Password(o.Secret, "route"),
+		}
+		for _, r := range o.Routes {
+			u, err := url.Parse(r)
+			if err != nil {
+				return nil, fmt.Errorf("bus: route %q: %w", r, err)
+			}
+			u.User = url.UserPassword("route", Password(o.Secret, "route"))
+			sopts.Routes = append(sopts.Routes, u)
+		}
+	}
+	ns, err := server.NewServer(sopts)
+	if err != nil {
+		return nil, fmt.Errorf("bus: %w", err)
+	}
+	if o.Logger != nil {
+		ns.SetLoggerV2(o.Logger, false, false, false)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(30 * time.Second) {
+		ns.Shutdown()
+		return nil, fmt.Errorf("bus: nats-server %s not ready (is %s in use?)", o.Name, o.Listen)
+	}
+	return &Server{ns: ns, secret: o.Secret}, nil
+}
+
+func splitHostPort(hp string) (string, int, error) {
+	host, ps, err := net.SplitHostPort(hp)
+	if err != nil {
+		return "", 0, err
+	}
+	port, err := strconv.Atoi(ps)
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, fmt.Errorf("bad port %q", ps)
+	}
+	return host, port, nil
+}
+
+// NATS returns the embedded server.
+func (s *Server) NATS() *server.Server { return s.ns }
+
+// ClientURL is the URL other processes connect to ("" without a listener).
+func (s *Server) ClientURL() string {
+	if s.ns.Addr() == nil {
+		return ""
+	}
+	return s.ns.ClientURL()
+}
+
+// Connect opens an in-process connection as user.
+func (s *Server) Connect(user, name string, extra ...nats.Option) (*nats.Conn, error) {
+	opts := append([]nats.Option{nats.InProcessServer(s.ns)}, ConnOptions(s.secret, user, name)...)
+	return nats.Connect("", append(opts, extra...)...)
+}
+
+// Shutdown stops the server and waits for it.
+func (s *Server) Shutdown() {
+	s.ns.Shutdown()
+	s.ns.WaitForShutdown()
+}
+
+// ConnOptions are the options of a connection authenticated as user.
+func ConnOptions(secret []byte, user, name string) []nats.Option {
+	opts := []nats.Option{
+		nats.UserInfo(user, Password(secret, user)),
+		nats.Name(name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(50 * time.Millisecond),
+	}
+	if inst, caller, ok := confined(user); ok {
+		opts = append(opts, nats.CustomInboxPrefix(ipc.InboxPrefix(inst, caller)))
+	}
+	return opts
+}
+
+// Dial connects to a node's URL as user.
+func Dial(url string, secret []byte, user, name string, extra ...nats.Option) (*nats.Conn, error) {
+	opts := append(ConnOptions(secret, user, name), nats.Timeout(2*time.Second))
+	return nats.Connect(url, append(opts, extra...)...)
+}
+
+// The users.
+const AdminUser = "admin"
+
+// InstanceUser may use every subject of an instance, except to call servers
+// as the kernel: for tools acting inside one instance.
+func InstanceUser(inst string) string { return "i." + inst }
+
+// ProcessUser is one process of an instance: it calls servers as itself
+// and reads and writes its own stdio.
+func ProcessUser(inst string, pid int) string { return "p." + inst + "." + strconv.Itoa(pid) }
+
+// Password derives a user's password from the cluster secret.
+func Password(secret []byte, user string) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(user))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// confined splits an instance or process user into its instance and
+// caller token ("i" for an instance user).
+func confined(user string) (inst, caller string, ok bool) {
+	parts := strings.Split(user, ".")
+	switch {
+	case len(parts) == 2 && parts[0] == "i":
+		return parts[1], "i", true
+	case len(parts) == 3 && parts[0] == "p":
+		if _, err := strconv.Atoi(parts[2]); err != nil {
+			return "", "", false
+		}
+		return parts[1], parts[2], true
+	}
+	return "", "", false
+}
+
+// Permissions returns what user may do, or false for an unknown user.
+// A nil Permissions means everything (the kernel).
+func Permissions(user string) (*server.Permissions, bool) {
+	if user == AdminUser {
+		return nil, true
+	}
+	inst, caller, ok := confined(user)
+	if !ok {
+		return nil, false
+	}
+	root := "vos." + inst
+	if caller == "i" {
+		return &server.Permissions{
+			Publish: &server.SubjectPermission{
+				Allow: []string{root + ".>"},
+				Deny:  []string{root + ".srv.*.k"},
+			},
+			Subscribe: &server.SubjectPermission{
+				Allow: []string{root + ".>", ipc.InboxPrefix(inst, caller) + ".>"},
+			},
+			Response: &server.ResponsePermission{MaxMsgs: 1, Expires: time.Minute},
+		}, true
+	}
+	return &server.Permissions{
+		Publish: &server.SubjectPermission{
+			Allow: []string{root + ".srv.*." + caller, root + ".proc." + caller + ".>"},
+		},
+		Subscribe: &server.SubjectPermission{
+			Allow: []string{ipc.InboxPrefix(inst, caller) + ".>", root + ".proc." + caller + ".>", root + ".ev.>"},
+		},
+	}, true
+}
+
+type authenticator struct{ secret []byte }
+
+func (a authenticator) Check(c server.ClientAuthentication) bool {
+	o := c.GetOpts()
+	if !hmac.Equal([]byte(o.Password), []byte(Password(a.secret, o.Username))) {
+		return false
+	}
+	perms, ok := Permissions(o.Username)
+	if !ok {
+		return false
+	}
+	c.RegisterUser(&server.User{Username: o.Username, Permissions: perms})
+	return true
+}
+
+// LoadSecret reads the cluster secret from dir/secret, creating it on first
+// use (or taking VOS_SECRET when set, so the nodes of a cluster share one).
+func LoadSecret(dir string) ([]byte, error) {
+	if s := os.Getenv("VOS_SECRET"); s != "" {
+		return []byte(s), nil
+	}
+	path := filepath.Join(dir, "secret")
+	if b, err := os.ReadFile(path); err == nil {
+		return []byte(strings.TrimSpace(string(b))), nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read secret: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, err
+	}
+	secret := hex.EncodeToString(raw)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if errors.Is(err, os.ErrExist) { // another process made it first
+		return LoadSecret(dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create secret: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(secret + "\n"); err != nil {
+		return nil, err
+	}
+	return []byte(secret), nil
+}

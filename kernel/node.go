@@ -1,0 +1,391 @@
+package kernel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/metrics"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/vos-os/vos/ipc"
+	"github.com/vos-os/vos/kernel/bus"
+	"github.com/vos-os/vos/servers/srv"
+	"go.uber.org/zap"
+)
+
+// Options configure a node.
+type Options struct {
+	Name string // unique in the cluster
+	Home string // data directory (VOS_HOME)
+
+	// Listen is the NATS client address (host:port) other processes and
+	// the vos tool connect to; "" for none.
+	Listen string
+	// ClusterListen and Routes join this node's NATS to its peers'.
+	ClusterListen string
+	Routes        []string
+	// NATSURL, when set, uses that NATS instead of an embedded server.
+	NATSURL string
+
+	Secret []byte      // cluster secret; default: read or made in Home
+	Log    *zap.Logger // default: none
+
+	Heartbeat time.Duration // default 500ms
+	DownAfter time.Duration // a node silent this long is down; default 3 heartbeats
+	Replicas  int           // JetStream replicas for VOS state; default 1
+}
+
+// Node is a running node daemon.
+type Node struct {
+	opts Options
+	log  *zap.Logger
+	bus  *bus.Server // nil with an external NATS
+	nc   *nats.Conn  // the kernel's own connection
+	js   jetstream.JetStream
+	st   *store
+	ipc  *ipc.Conn
+	sup  *supervisor
+
+	services []*ipc.Service
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	kick     chan struct{} // asks the reconciler to run now
+	started  time.Time
+
+	mu         sync.Mutex // guards the caches below
+	instances  map[string]*InstanceRecord
+	placements map[string]Placement
+	nodes      map[string]nodeSeen
+}
+
+type nodeSeen struct {
+	rec  NodeRecord
+	seen time.Time // when its last heartbeat was written (server time)
+}
+
+// Start brings a node up: NATS, cluster state, heartbeat, reconciler,
+// control plane and system task.
+func Start(opts Options) (*Node, error) {
+	if err := ipc.CheckName("node", opts.Name); err != nil {
+		return nil, err
+	}
+	if opts.Home == "" {
+		return nil, errors.New("kernel: no home directory")
+	}
+	if opts.Log == nil {
+		opts.Log = zap.NewNop()
+	}
+	if opts.Heartbeat <= 0 {
+		opts.Heartbeat = 500 * time.Millisecond
+	}
+	if opts.DownAfter <= 0 {
+		opts.DownAfter = 3 * opts.Heartbeat
+	}
+	if opts.Replicas <= 0 {
+		opts.Replicas = 1
+	}
+	if err := os.MkdirAll(opts.Home, 0o700); err != nil {
+		return nil, fmt.Errorf("kernel: %w", err)
+	}
+	if len(opts.Secret) == 0 {
+		s, err := bus.LoadSecret(opts.Home)
+		if err != nil {
+			return nil, err
+		}
+		opts.Secret = s
+	}
+	n := &Node{opts: opts, log: opts.Log.With(zap.String("node", opts.Name)), kick: make(chan struct{}, 1),
+		instances: map[string]*InstanceRecord{}, placements: map[string]Placement{}, nodes: map[string]nodeSeen{},
+		started: time.Now()}
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	n.sup = newSupervisor(n)
+	if err := n.startBus(); err != nil {
+		return nil, err
+	}
+	if err := n.startState(); err != nil {
+		n.Shutdown()
+		return nil, err
+	}
+	if err := n.startServices(); err != nil {
+		n.Shutdown()
+		return nil, err
+	}
+	n.log.Info("node up", zap.String("url", n.URL()))
+	return n, nil
+}
+
+func (n *Node) startBus() error {
+	var err error
+	if n.opts.NATSURL != "" {
+		n.nc, err = nats.Connect(n.opts.NATSURL, nats.Name("vosd-"+n.opts.Name), nats.MaxReconnects(-1))
+		if err != nil {
+			return fmt.Errorf("kernel: connect to %s: %w", n.opts.NATSURL, err)
+		}
+	} else {
+		n.bus, err = bus.Start(bus.Options{
+			Name: n.opts.Name, Dir: filepath.Join(n.opts.Home, "jetstream"), Secret: n.opts.Secret,
+			Listen: n.opts.Listen, ClusterListen: n.opts.ClusterListen, Routes: n.opts.Routes,
+		})
+		if err != nil {
+			return err
+		}
+		if n.nc, err = n.bus.Connect(bus.AdminUser, "vosd-"+n.opts.Name); err != nil {
+			n.bus.Shutdown()
+			return fmt.Errorf("kernel: %w", err)
+		}
+	}
+	n.ipc = ipc.NewConn(n.nc, ipc.CallerKernel)
+	n.js, err = jetstream.New(n.nc)
+	return err
+}
+
+// connect opens another kernel connection (one per server).
+func (n *Node) connect(name string) (*nats.Conn, error) {
+	if n.bus != nil {
+		return n.bus.Connect(bus.AdminUser, name)
+	}
+	return nats.Connect(n.opts.NATSURL, nats.Name(name), nats.MaxReconnects(-1))
+}
+
+func (n *Node) startState() error {
+	ctx, cancel := context.WithTimeout(n.ctx, 30*time.Second)
+	defer cancel()
+	var err error
+	// JetStream may still be electing its meta leader in a fresh cluster.
+	for {
+		if n.st, err = openStore(ctx, n.js, n.opts.Replicas); err == nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("kernel: cluster state: %w", err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	if err := n.beat(ctx); err != nil {
+		return fmt.Errorf("kernel: register node: %w", err)
+	}
+	for _, w := range []struct {
+		kv jetstream.KeyValue
+		fn func(jetstream.KeyValueEntry)
+	}{{n.st.nodes, n.onNode}, {n.st.instances, n.onInstance}, {n.st.placement, n.onPlacement}} {
+		watcher, err := w.kv.WatchAll(n.ctx)
+		if err != nil {
+			return fmt.Errorf("kernel: watch: %w", err)
+		}
+		ready := make(chan struct{})
+		n.wg.Add(1)
+		go n.watch(watcher, w.fn, ready)
+		select {
+		case <-ready:
+		case <-ctx.Done():
+			return fmt.Errorf("kernel: watch: %w", ctx.Err())
+		}
+	}
+	n.wg.Add(2)
+	go n.heartbeat()
+	go n.reconcileLoop()
+	return nil
+}
+
+// watch feeds a bucket's entries into the caches; ready closes once the
+// initial values are in.
+func (n *Node) watch(w jetstream.KeyWatcher, fn func(jetstream.KeyValueEntry), ready chan struct{}) {
+	defer n.wg.Done()
+	defer w.Stop()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case e, ok := <-w.Updates():
+			if !ok {
+				return
+			}
+			if e == nil {
+				if ready != nil {
+					close(ready)
+					ready = nil
+				}
+				continue
+			}
+			fn(e)
+			n.poke()
+		}
+	}
+}
+
+func deleted(e jetstream.KeyValueEntry) bool {
+	return e.Operation() == jetstream.KeyValueDelete || e.Operation() == jetstream.KeyValuePurge
+}
+
+func (n *Node) onNode(e jetstream.KeyValueEntry) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if deleted(e) {
+		delete(n.nodes, e.Key())
+		return
+	}
+	var r NodeRecord
+	if err := unmarshal(e.Value(), &r); err != nil {
+		n.log.Warn("bad node record", zap.String("key", e.Key()), zap.Error(err))
+		return
+	}
+	n.nodes[e.Key()] = nodeSeen{rec: r, seen: e.Created()}
+}
+
+func (n *Node) onInstance(e jetstream.KeyValueEntry) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if deleted(e) {
+		delete(n.instances, e.Key())
+		return
+	}
+	r := new(InstanceRecord)
+	if err := unmarshal(e.Value(), r); err != nil {
+		n.log.Warn("bad instance record", zap.String("key", e.Key()), zap.Error(err))
+		return
+	}
+	n.instances[e.Key()] = r
+}
+
+func (n *Node) onPlacement(e jetstream.KeyValueEntry) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if deleted(e) {
+		delete(n.placements, e.Key())
+		return
+	}
+	var p Placement
+	if err := unmarshal(e.Value(), &p); err != nil {
+		n.log.Warn("bad placement", zap.String("key", e.Key()), zap.Error(err))
+		return
+	}
+	n.placements[e.Key()] = p
+}
+
+func (n *Node) poke() {
+	select {
+	case n.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (n *Node) heartbeat() {
+	defer n.wg.Done()
+	t := time.NewTicker(n.opts.Heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(n.ctx, n.opts.DownAfter)
+			if err := n.beat(ctx); err != nil && n.ctx.Err() == nil {
+				n.log.Warn("heartbeat", zap.Error(err))
+			}
+			cancel()
+		}
+	}
+}
+
+func (n *Node) beat(ctx context.Context) error {
+	return put(ctx, n.st.nodes, n.opts.Name, &NodeRecord{
+		Name: n.opts.Name, URL: n.URL(), PID: os.Getpid(), Started: n.started,
+		Load: loadAverage(), MemUsed: memUsed(),
+	})
+}
+
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f, _ := strconv.ParseFloat(strings.Fields(string(b))[0], 64)
+	return f
+}
+
+func memUsed() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() == metrics.KindUint64 {
+		return s[0].Value.Uint64()
+	}
+	return 0
+}
+
+// Name is the node's name.
+func (n *Node) Name() string { return n.opts.Name }
+
+// URL is the NATS URL clients of this node connect to.
+func (n *Node) URL() string {
+	if n.bus == nil {
+		return n.opts.NATSURL
+	}
+	return n.bus.ClientURL()
+}
+
+// Secret is the cluster secret.
+func (n *Node) Secret() []byte { return n.opts.Secret }
+
+// Bus is the embedded NATS server, nil with an external one.
+func (n *Node) Bus() *bus.Server { return n.bus }
+
+// Conn is the kernel's IPC connection.
+func (n *Node) Conn() *ipc.Conn { return n.ipc }
+
+// liveNodes lists the nodes whose heartbeat is recent, by name.
+func (n *Node) liveNodes() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []string
+	for name, s := range n.nodes {
+		if time.Since(s.seen) < n.opts.DownAfter {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Shutdown stops the node: servers first (cleanly, journals flushed), then
+// the services, the state watchers and NATS.
+func (n *Node) Shutdown() {
+	if n.sup != nil {
+		n.sup.stopAll()
+	}
+	for _, s := range n.services {
+		s.Stop()
+	}
+	n.cancel()
+	n.wg.Wait()
+	if n.nc != nil {
+		n.nc.Close()
+	}
+	if n.bus != nil {
+		n.bus.Shutdown()
+	}
+	n.log.Info("node down")
+}
+
+func (n *Node) startServices() error {
+	ctl, err := srv.ServeTable(n.nc, ipc.CtlEndpoint(), n.ctlTable(), ipc.ServeOptions{Workers: 16, Log: n.log})
+	if err != nil {
+		return err
+	}
+	n.services = append(n.services, ctl)
+	sys, err := srv.ServeTable(n.nc, ipc.NodeEndpoint(n.opts.Name), n.sysTable(), ipc.ServeOptions{Workers: 16, Log: n.log})
+	if err != nil {
+		return err
+	}
+	n.services = append(n.services, sys)
+	return nil
+}

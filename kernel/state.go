@@ -1,0 +1,156 @@
+package kernel
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/vos-os/vos/kernel/manifest"
+)
+
+// The cluster state lives in these JetStream KV buckets. Values are JSON so
+// that an operator can read them with any NATS tool.
+const (
+	bucketNodes     = "VOS_NODES" // node -> NodeRecord, refreshed by its heartbeat
+	bucketInstances = "VOS_INST"  // instance -> InstanceRecord
+	bucketPlacement = "VOS_PLACE" // inst.role -> Placement (desired)
+	bucketServers   = "VOS_SRV"   // inst.role -> ServerRecord (observed)
+)
+
+// NodeRecord is a node as its heartbeat describes it.
+type NodeRecord struct {
+	Name    string
+	URL     string
+	PID     int
+	Started time.Time
+	Load    float64
+	MemUsed uint64
+}
+
+// InstanceRecord is a launched instance.
+type InstanceRecord struct {
+	Name     string
+	File     string
+	Manifest []byte // the YAML as given
+	Spec     *manifest.Manifest
+	Created  time.Time
+	State    string // up, deleting
+}
+
+// Placement says which node should run a server, and why.
+type Placement struct {
+	Node   string
+	Reason string // manifest, auto, failover, migrate
+	Since  time.Time
+}
+
+// ServerRecord is what the hosting node reports of a server.
+type ServerRecord struct {
+	Node      string
+	State     string // starting, running, restarting, stopped
+	Started   time.Time
+	Restarts  int
+	LastError string
+	Events    []Event
+}
+
+// Event is one thing that happened to a server, kept for topology.
+type Event struct {
+	Time time.Time
+	What string
+	Node string
+	Note string
+}
+
+const maxEvents = 20
+
+func (r *ServerRecord) addEvent(what, node, note string) {
+	r.Events = append(r.Events, Event{Time: time.Now(), What: what, Node: node, Note: note})
+	if len(r.Events) > maxEvents {
+		r.Events = r.Events[len(r.Events)-maxEvents:]
+	}
+}
+
+func serverKey(inst, role string) string { return inst + "." + role }
+
+// store is typed access to the buckets.
+type store struct {
+	nodes, instances, placement, servers jetstream.KeyValue
+}
+
+func openStore(ctx context.Context, js jetstream.JetStream, replicas int) (*store, error) {
+	open := func(name string, ttl time.Duration) (jetstream.KeyValue, error) {
+		kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket: name, History: 1, TTL: ttl, Storage: jetstream.FileStorage, Replicas: max(replicas, 1),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", name, err)
+		}
+		return kv, nil
+	}
+	var s store
+	var err error
+	if s.nodes, err = open(bucketNodes, 0); err != nil {
+		return nil, err
+	}
+	if s.instances, err = open(bucketInstances, 0); err != nil {
+		return nil, err
+	}
+	if s.placement, err = open(bucketPlacement, 0); err != nil {
+		return nil, err
+	}
+	if s.servers, err = open(bucketServers, 0); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+func put(ctx context.Context, kv jetstream.KeyValue, key string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = kv.Put(ctx, key, data)
+	return err
+}
+
+// get reads key into v; found is false when the key does not exist.
+func get(ctx context.Context, kv jetstream.KeyValue, key string, v any) (found bool, err error) {
+	e, err := kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, json.Unmarshal(e.Value(), v)
+}
+
+// list reads every value of a bucket with the time it was last written.
+func list[T any](ctx context.Context, kv jetstream.KeyValue) (map[string]T, map[string]time.Time, error) {
+	out, times := map[string]T{}, map[string]time.Time{}
+	keys, err := kv.ListKeys(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for k := range keys.Keys() {
+		e, err := kv.Get(ctx, k)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		var v T
+		if err := json.Unmarshal(e.Value(), &v); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", k, err)
+		}
+		out[k], times[k] = v, e.Created()
+	}
+	return out, times, nil
+}
+
+func unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
