@@ -54,11 +54,20 @@ func NoTimeout(ctx context.Context) context.Context {
 	return context.WithValue(ctx, noTimeoutKey{}, true)
 }
 
-func (c *Conn) bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.Deadline(); ok || c.Timeout <= 0 || ctx.Value(noTimeoutKey{}) != nil {
-		return ctx, func() {}
+// request sends one request. A context that can never end (Background)
+// takes the cheaper timer-based request; any other is bounded by the
+// Conn's timeout unless it has its own deadline or is marked NoTimeout.
+func (c *Conn) request(ctx context.Context, subj string, data []byte) (*nats.Msg, error) {
+	bounded := c.Timeout > 0 && ctx.Value(noTimeoutKey{}) == nil
+	if bounded && ctx.Done() == nil {
+		return c.nc.Request(subj, data, c.Timeout)
 	}
-	return context.WithTimeout(ctx, c.Timeout)
+	if _, ok := ctx.Deadline(); !ok && bounded {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
+		defer cancel()
+	}
+	return c.nc.RequestWithContext(ctx, subj, data)
 }
 
 // Call sends req to the endpoint and decodes the reply into rep (which may
@@ -72,7 +81,7 @@ func (c *Conn) Call(ctx context.Context, ep Endpoint, op Op, req, rep any) error
 	if rep == nil || len(data) == 0 {
 		return nil
 	}
-	if err := Decode(data, rep); err != nil {
+	if err := decodeChecked(data, rep); err != nil {
 		return &CallError{Endpoint: ep.Prefix, Op: op, Err: err}
 	}
 	return nil
@@ -85,13 +94,11 @@ func (c *Conn) RawCall(ctx context.Context, ep Endpoint, op Op, req any) ([]byte
 	if err := appendRequest(buf, op, c.cred, req); err != nil {
 		return nil, &CallError{Endpoint: ep.Prefix, Op: op, Err: err}
 	}
-	ctx, cancel := c.bound(ctx)
-	defer cancel()
 	subj := ep.Subject(c.caller)
 	var giveUp time.Time
 	backoff := 2 * time.Millisecond
 	for {
-		msg, err := c.nc.RequestWithContext(ctx, subj, buf.Bytes())
+		msg, err := c.request(ctx, subj, buf.Bytes())
 		if err == nil {
 			errno, text, body, derr := DecodeReply(msg.Data)
 			if derr != nil {

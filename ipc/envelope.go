@@ -124,6 +124,9 @@ func EncodeReply(errno Errno, msg string, body any) ([]byte, error) {
 
 // DecodeRequest splits a request envelope. body aliases data.
 func DecodeRequest(data []byte) (op Op, cred *Cred, body []byte, err error) {
+	if err := wellFormed(data); err != nil {
+		return 0, nil, nil, fmt.Errorf("%w: %v", ErrBadMessage, err)
+	}
 	r := bytes.NewReader(data)
 	dec := msgpack.GetDecoder()
 	defer msgpack.PutDecoder(dec)
@@ -161,6 +164,9 @@ func decodeCred(dec *msgpack.Decoder) (*Cred, error) {
 
 // DecodeReply splits a reply envelope. body aliases data.
 func DecodeReply(data []byte) (errno Errno, msg string, body []byte, err error) {
+	if err := wellFormed(data); err != nil {
+		return 0, "", nil, fmt.Errorf("%w: %v", ErrBadMessage, err)
+	}
 	r := bytes.NewReader(data)
 	dec := msgpack.GetDecoder()
 	defer msgpack.PutDecoder(dec)
@@ -180,8 +186,17 @@ func DecodeReply(data []byte) (errno Errno, msg string, body []byte, err error) 
 	return Errno(e), msg, data[len(data)-r.Len():], nil
 }
 
-// Decode decodes a message body into v.
+// Decode decodes a message body into v. The body is checked first: every
+// length it declares must fit in it.
 func Decode(body []byte, v any) error {
+	if err := wellFormed(body); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadMessage, err)
+	}
+	return decodeChecked(body, v)
+}
+
+// decodeChecked decodes a body whose envelope was checked already.
+func decodeChecked(body []byte, v any) error {
 	if err := msgpack.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadMessage, err)
 	}

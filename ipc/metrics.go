@@ -21,6 +21,10 @@ type Stats struct {
 
 // Observe records one handled message.
 func (s *Stats) Observe(in, out int, d time.Duration, failed bool) {
+	s.observe(in, out, d, failed, time.Now())
+}
+
+func (s *Stats) observe(in, out int, d time.Duration, failed bool, now time.Time) {
 	s.Msgs.Add(1)
 	s.BytesIn.Add(uint64(in))
 	s.BytesOut.Add(uint64(out))
@@ -28,7 +32,7 @@ func (s *Stats) Observe(in, out int, d time.Duration, failed bool) {
 		s.Errors.Add(1)
 	}
 	s.Latency.Observe(d)
-	s.rate.add(time.Now().Unix())
+	s.rate.add(now.Unix())
 }
 
 // StatsSnapshot is a point-in-time copy of Stats, as carried in status replies.

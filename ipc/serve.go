@@ -28,7 +28,7 @@ type Msg struct {
 }
 
 // Decode decodes the body into v.
-func (m *Msg) Decode(v any) error { return Decode(m.Body, v) }
+func (m *Msg) Decode(v any) error { return decodeChecked(m.Body, v) }
 
 // OneWay tells whether the sender expects no reply (send, notify).
 func (m *Msg) OneWay() bool { return m.reply == "" }
@@ -58,7 +58,8 @@ func (m *Msg) Respond(body any, err error) {
 		}
 		putBuf(buf)
 	}
-	m.svc.stats.Observe(m.size, out, time.Since(m.start), err != nil)
+	now := time.Now()
+	m.svc.stats.observe(m.size, out, now.Sub(m.start), err != nil, now)
 }
 
 // Handler handles one message; it must Respond eventually (or hand the Msg

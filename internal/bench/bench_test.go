@@ -1,0 +1,21 @@
+package bench
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// BenchmarkVOS runs every case: go test -bench . ./internal/bench
+func BenchmarkVOS(b *testing.B) {
+	for _, c := range Cases() {
+		name := strings.NewReplacer(" ", "_", ",", "").Replace(c.Group + "/" + c.Name)
+		b.Run(name, func(b *testing.B) { Run(b, c) })
+	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	Close()
+	os.Exit(code)
+}
