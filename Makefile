@@ -31,6 +31,7 @@ bench: build
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./ipc/
+	$(GO) test -run '^$$' -fuzz FuzzServers -fuzztime 60s ./kernel/
 
 clean:
 	rm -rf $(BIN)

@@ -18,7 +18,7 @@ import (
 	"github.com/vos-os/vos/kernel/bus"
 )
 
-func startNode(t *testing.T, name string) *kernel.Node {
+func startNode(t testing.TB, name string) *kernel.Node {
 	t.Helper()
 	n, err := kernel.Start(kernel.Options{Name: name, Home: t.TempDir(), Listen: "127.0.0.1:0",
 		Secret: []byte("test-secret"), Heartbeat: 100 * time.Millisecond})
@@ -29,7 +29,7 @@ func startNode(t *testing.T, name string) *kernel.Node {
 	return n
 }
 
-func up(t *testing.T, n *kernel.Node, yaml string) *ipc.CtlUpRep {
+func up(t testing.TB, n *kernel.Node, yaml string) *ipc.CtlUpRep {
 	t.Helper()
 	var rep ipc.CtlUpRep
 	err := n.Conn().Call(context.Background(), ipc.CtlEndpoint(), ipc.OpCtlUp,
@@ -40,7 +40,7 @@ func up(t *testing.T, n *kernel.Node, yaml string) *ipc.CtlUpRep {
 	return &rep
 }
 
-func topology(t *testing.T, n *kernel.Node, inst string) *ipc.CtlTopologyRep {
+func topology(t testing.TB, n *kernel.Node, inst string) *ipc.CtlTopologyRep {
 	t.Helper()
 	var rep ipc.CtlTopologyRep
 	if err := n.Conn().Call(context.Background(), ipc.CtlEndpoint(), ipc.OpCtlTopology, &ipc.CtlTopologyReq{Name: inst}, &rep); err != nil {
@@ -49,7 +49,7 @@ func topology(t *testing.T, n *kernel.Node, inst string) *ipc.CtlTopologyRep {
 	return &rep
 }
 
-func waitRunning(t *testing.T, n *kernel.Node, inst string) *ipc.CtlTopologyRep {
+func waitRunning(t testing.TB, n *kernel.Node, inst string) *ipc.CtlTopologyRep {
 	t.Helper()
 	var top *ipc.CtlTopologyRep
 	testutil.Eventually(t, 20*time.Second, func() error {
