@@ -1,0 +1,326 @@
+package ipc
+
+// FS ops: one tree per instance. Files are named as openat(2) names them:
+// a Path resolved from directory At (RootIno when 0; an absolute Path starts
+// at the root whatever At is; an empty Path is At itself). libvos sends whole
+// paths in one message; the FUSE gateway sends (parent inode, one name).
+const (
+	OpFSLookup   Op = BaseFS + 1
+	OpFSGetattr  Op = BaseFS + 2
+	OpFSSetattr  Op = BaseFS + 3
+	OpFSOpen     Op = BaseFS + 4
+	OpFSClose    Op = BaseFS + 5
+	OpFSRead     Op = BaseFS + 6
+	OpFSWrite    Op = BaseFS + 7
+	OpFSMkdir    Op = BaseFS + 8
+	OpFSSymlink  Op = BaseFS + 9
+	OpFSReadlink Op = BaseFS + 10
+	OpFSUnlink   Op = BaseFS + 11
+	OpFSRmdir    Op = BaseFS + 12
+	OpFSRename   Op = BaseFS + 13
+	OpFSLink     Op = BaseFS + 14
+	OpFSReaddir  Op = BaseFS + 15
+	OpFSStatfs   Op = BaseFS + 16
+	OpFSAccess   Op = BaseFS + 17
+	OpFSFsync    Op = BaseFS + 18
+	// OpFSEvent is the notification FS publishes on EventSubject(inst,
+	// FSEventTopic) after every change, for caches on other nodes.
+	OpFSEvent Op = BaseFS + 0x40
+)
+
+// FSEventTopic is the event topic of FS changes.
+const FSEventTopic = "fs"
+
+func init() {
+	mustRegister(
+		Def{OpFSLookup, "fs.lookup", FSLookupReq{}, FSAttrRep{}},
+		Def{OpFSGetattr, "fs.getattr", FSGetattrReq{}, FSAttrRep{}},
+		Def{OpFSSetattr, "fs.setattr", FSSetattrReq{}, FSAttrRep{}},
+		Def{OpFSOpen, "fs.open", FSOpenReq{}, FSOpenRep{}},
+		Def{OpFSClose, "fs.close", FSCloseReq{}, FSEmpty{}},
+		Def{OpFSRead, "fs.read", FSReadReq{}, FSReadRep{}},
+		Def{OpFSWrite, "fs.write", FSWriteReq{}, FSWriteRep{}},
+		Def{OpFSMkdir, "fs.mkdir", FSMkdirReq{}, FSAttrRep{}},
+		Def{OpFSSymlink, "fs.symlink", FSSymlinkReq{}, FSAttrRep{}},
+		Def{OpFSReadlink, "fs.readlink", FSReadlinkReq{}, FSReadlinkRep{}},
+		Def{OpFSUnlink, "fs.unlink", FSUnlinkReq{}, FSEmpty{}},
+		Def{OpFSRmdir, "fs.rmdir", FSUnlinkReq{}, FSEmpty{}},
+		Def{OpFSRename, "fs.rename", FSRenameReq{}, FSEmpty{}},
+		Def{OpFSLink, "fs.link", FSLinkReq{}, FSAttrRep{}},
+		Def{OpFSReaddir, "fs.readdir", FSReaddirReq{}, FSReaddirRep{}},
+		Def{OpFSStatfs, "fs.statfs", FSStatfsReq{}, FSStatfsRep{}},
+		Def{OpFSAccess, "fs.access", FSAccessReq{}, FSEmpty{}},
+		Def{OpFSFsync, "fs.fsync", FSGetattrReq{}, FSEmpty{}},
+		Def{OpFSEvent, "fs.event", FSEvent{}, FSEmpty{}},
+	)
+}
+
+// RootIno is the inode of the instance's root directory.
+const RootIno uint64 = 1
+
+// Limits, as Linux's.
+const (
+	PathMax = 4096 // bytes in a path
+	NameMax = 255  // bytes in one name
+	// MaxIO is the most data one read or write message carries; larger
+	// I/O is split into MaxIO chunks sent concurrently.
+	MaxIO = 1 << 20
+)
+
+// Mode bits, as stat's st_mode.
+const (
+	S_IFMT   uint32 = 0o170000
+	S_IFSOCK uint32 = 0o140000
+	S_IFLNK  uint32 = 0o120000
+	S_IFREG  uint32 = 0o100000
+	S_IFDIR  uint32 = 0o040000
+	S_IFIFO  uint32 = 0o010000
+	S_ISUID  uint32 = 0o4000
+	S_ISGID  uint32 = 0o2000
+	S_ISVTX  uint32 = 0o1000
+)
+
+// Open flags, with Linux's values.
+const (
+	O_RDONLY    = 0x0
+	O_WRONLY    = 0x1
+	O_RDWR      = 0x2
+	O_ACCMODE   = 0x3
+	O_CREAT     = 0x40
+	O_EXCL      = 0x80
+	O_TRUNC     = 0x200
+	O_APPEND    = 0x400
+	O_DIRECTORY = 0x10000
+	O_NOFOLLOW  = 0x20000
+)
+
+// Access masks (access(2)).
+const (
+	F_OK = 0
+	X_OK = 1
+	W_OK = 2
+	R_OK = 4
+)
+
+// Attr is an inode's attributes.
+type Attr struct {
+	Ino    uint64
+	Mode   uint32 // type and permission bits
+	Nlink  uint32
+	UID    uint32
+	GID    uint32
+	Size   int64
+	Blocks int64 // 512-byte blocks allocated
+	Atime  int64 // Unix nanoseconds
+	Mtime  int64
+	Ctime  int64
+	Gen    uint64 // bumped by every change of the inode (data, attributes, entries)
+}
+
+// IsDir tells whether the inode is a directory.
+func (a *Attr) IsDir() bool { return a.Mode&S_IFMT == S_IFDIR }
+
+// FSEmpty is the reply of ops that return nothing.
+type FSEmpty struct{}
+
+// FSAttrRep carries one inode's attributes.
+type FSAttrRep struct{ Attr Attr }
+
+// FSLookupReq resolves a name (stat, or lstat with NoFollow).
+type FSLookupReq struct {
+	At       uint64
+	Path     string
+	NoFollow bool
+}
+
+// FSGetattrReq reads an inode's attributes.
+type FSGetattrReq struct{ Ino uint64 }
+
+// Setattr Valid bits say which fields of FSSetattrReq apply.
+const (
+	SetMode uint32 = 1 << iota
+	SetUID
+	SetGID
+	SetSize
+	SetAtime
+	SetMtime
+	SetAtimeNow
+	SetMtimeNow
+)
+
+// FSSetattrReq changes attributes (chmod, chown, truncate, utimes) of the
+// inode Ino, or of At/Path when Ino is 0.
+type FSSetattrReq struct {
+	Ino      uint64
+	At       uint64
+	Path     string
+	NoFollow bool
+	Valid    uint32
+	Mode     uint32 // permission bits only
+	UID      uint32
+	GID      uint32
+	Size     int64
+	Atime    int64
+	Mtime    int64
+}
+
+// FSOpenReq opens (and with O_CREAT maybe creates) a file. Mode is the
+// new file's permission bits, already masked by the caller's umask. The
+// server counts the open until FSCloseReq, so an unlinked file stays
+// readable while open.
+type FSOpenReq struct {
+	At    uint64
+	Path  string
+	Flags int
+	Mode  uint32
+}
+
+// FSOpenRep is the opened file.
+type FSOpenRep struct {
+	Attr    Attr
+	Created bool
+}
+
+// FSCloseReq ends one open of Ino.
+type FSCloseReq struct{ Ino uint64 }
+
+// FSReadReq reads up to Len bytes (at most MaxIO) at Off.
+type FSReadReq struct {
+	Ino uint64
+	Off int64
+	Len int
+}
+
+// FSReadRep holds the bytes read; fewer than asked only at end of file.
+type FSReadRep struct {
+	Data []byte
+	Size int64 // the file's size when read
+}
+
+// FSWriteReq writes Data (at most MaxIO bytes) at Off, or at the end of the
+// file with Append.
+type FSWriteReq struct {
+	Ino    uint64
+	Off    int64
+	Data   []byte
+	Append bool
+}
+
+// FSWriteRep says how much was written and the attributes after it.
+type FSWriteRep struct {
+	N    int
+	Attr Attr
+}
+
+// FSMkdirReq creates a directory; Mode is masked by the caller's umask.
+type FSMkdirReq struct {
+	At   uint64
+	Path string
+	Mode uint32
+}
+
+// FSSymlinkReq creates a symbolic link at Path pointing to Target.
+type FSSymlinkReq struct {
+	At     uint64
+	Path   string
+	Target string
+}
+
+// FSReadlinkReq reads a symbolic link.
+type FSReadlinkReq struct {
+	At   uint64
+	Path string
+}
+
+// FSReadlinkRep is the link's target.
+type FSReadlinkRep struct{ Target string }
+
+// FSUnlinkReq removes a name (unlink, or rmdir with OpFSRmdir).
+type FSUnlinkReq struct {
+	At   uint64
+	Path string
+}
+
+// Rename flags, as renameat2's.
+const (
+	RenameNoReplace uint32 = 1
+	RenameExchange  uint32 = 2
+)
+
+// FSRenameReq renames OldAt/OldPath to NewAt/NewPath.
+type FSRenameReq struct {
+	OldAt   uint64
+	OldPath string
+	NewAt   uint64
+	NewPath string
+	Flags   uint32
+}
+
+// FSLinkReq makes NewAt/NewPath a hard link to OldAt/OldPath.
+type FSLinkReq struct {
+	OldAt   uint64
+	OldPath string
+	NewAt   uint64
+	NewPath string
+}
+
+// FSReaddirReq lists a directory in name order, starting after the name
+// After ("" for the start), at most Max entries (0: as many as fit in one
+// message).
+type FSReaddirReq struct {
+	At    uint64
+	Path  string
+	After string
+	Max   int
+}
+
+// Dirent is one directory entry.
+type Dirent struct {
+	Name string
+	Ino  uint64
+	Mode uint32 // type bits only
+}
+
+// FSReaddirRep is one page of entries ("." and ".." are not listed); Done
+// says there are no more.
+type FSReaddirRep struct {
+	Entries []Dirent
+	Done    bool
+}
+
+// FSStatfsReq asks for the filesystem's totals.
+type FSStatfsReq struct{}
+
+// FSStatfsRep is statfs(2)'s answer.
+type FSStatfsRep struct {
+	Bsize   int64
+	Blocks  uint64
+	Bfree   uint64
+	Files   uint64
+	Ffree   uint64
+	NameMax uint32
+}
+
+// FSAccessReq checks the caller's access (R_OK|W_OK|X_OK, or F_OK).
+type FSAccessReq struct {
+	At   uint64
+	Path string
+	Mask uint32
+}
+
+// Kinds of FSEvent.
+const (
+	FSEventData  uint8 = 1 // file contents changed
+	FSEventAttr  uint8 = 2 // attributes changed
+	FSEventEntry uint8 = 3 // Name in directory Ino appeared, vanished or changed
+)
+
+// FSEvent says that something changed. Gen is the inode's generation after
+// the change, so a cache that made the change itself (and saw that Gen in
+// its reply) can skip it.
+type FSEvent struct {
+	Kind uint8
+	Ino  uint64
+	Gen  uint64
+	Name string
+}
