@@ -5,6 +5,7 @@
 package bench
 
 import (
+	"fmt"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -144,4 +145,82 @@ func Run(b *testing.B, c Case) {
 	b.ReportMetric(float64(rec.Quantile(0.50).Nanoseconds()), "p50-ns")
 	b.ReportMetric(float64(rec.Quantile(0.99).Nanoseconds()), "p99-ns")
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
+}
+
+// Throughput reports MB/s for a case that moved bytes in b.Elapsed().
+func Throughput(b *testing.B, bytes int64) {
+	b.ReportMetric(float64(bytes)/1e6/b.Elapsed().Seconds(), "MB/s")
+}
+
+// Result is a finished case, as goals see it.
+type Result struct {
+	Case     Case
+	NsPerOp  float64
+	P50, P99 time.Duration
+	PerSec   float64 // calls (operations) per second
+	MBPerSec float64 // for throughput cases (0 otherwise)
+}
+
+// Goal is a target an issue set, checked against a run's results.
+type Goal struct {
+	Text string
+	// Check returns whether the goal is met and the measured value; known
+	// is false when the run did not measure it.
+	Check func(find Finder) (ok bool, got string, known bool)
+}
+
+// Finder returns the result whose group and name contain the given
+// substrings, or nil.
+type Finder func(group, name string) *Result
+
+var goals []Goal
+
+func registerGoal(g ...Goal) {
+	casesMu.Lock()
+	goals = append(goals, g...)
+	casesMu.Unlock()
+}
+
+// Goals lists the goals in registration order.
+func Goals() []Goal {
+	casesMu.Lock()
+	defer casesMu.Unlock()
+	return append([]Goal(nil), goals...)
+}
+
+// Overhead is a goal that b takes at most max more time per op than a.
+func Overhead(text, group, base, b string, max float64) Goal {
+	return Goal{Text: text, Check: func(find Finder) (bool, string, bool) {
+		rb, rv := find(group, base), find(group, b)
+		if rb == nil || rv == nil {
+			return false, "", false
+		}
+		o := rv.NsPerOp/rb.NsPerOp - 1
+		return o <= max, fmt.Sprintf("%+.0f%%", 100*o), true
+	}}
+}
+
+// AtLeast is a goal on a result's rate: per second, or MB/s when mb.
+func AtLeast(text, group, name string, min float64, mb bool) Goal {
+	return Goal{Text: text, Check: func(find Finder) (bool, string, bool) {
+		r := find(group, name)
+		if r == nil {
+			return false, "", false
+		}
+		if mb {
+			return r.MBPerSec >= min, fmt.Sprintf("%.0f MB/s", r.MBPerSec), true
+		}
+		return r.PerSec >= min, fmt.Sprintf("%.0f/s", r.PerSec), true
+	}}
+}
+
+// AtMost is a goal on a result's p50 latency.
+func AtMost(text, group, name string, max time.Duration) Goal {
+	return Goal{Text: text, Check: func(find Finder) (bool, string, bool) {
+		r := find(group, name)
+		if r == nil {
+			return false, "", false
+		}
+		return r.P50 <= max, r.P50.String(), true
+	}}
 }

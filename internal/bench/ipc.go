@@ -112,6 +112,16 @@ func init() {
 	}
 }
 
+func init() {
+	registerGoal(
+		Overhead("IPC: framework overhead at most 20% over raw NATS (in-process, 1 caller, time/op)",
+			"in-process, 1 caller", "raw NATS", "VOS call (ping", 0.20),
+		Overhead("IPC: framework overhead at most 20% over raw NATS (loopback TCP, 1 caller, time/op)",
+			"loopback TCP, 1 caller", "raw NATS", "VOS call (ping", 0.20),
+		AtLeast("IPC: at least 50k calls/s with 16 callers (in-process)", "in-process, 16 caller", "VOS call (ping", 50000, false),
+	)
+}
+
 func benchRaw(b *testing.B, rec *Recorder, tcp bool, callers int) {
 	e, err := ipcSetup()
 	if err != nil {

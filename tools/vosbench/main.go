@@ -11,20 +11,14 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/vos-os/vos/internal/bench"
 	"github.com/vos-os/vos/tools/internal/cli"
 )
-
-type result struct {
-	c        bench.Case
-	nsPerOp  float64
-	p50, p99 time.Duration
-	perSec   float64
-	extra    map[string]float64
-}
 
 func main() {
 	testing.Init()
@@ -41,8 +35,8 @@ func main() {
 		os.Exit(2)
 	}
 	defer bench.Close()
-	fmt.Printf("VOS benchmarks, %s, Go %s, %d CPUs\n", time.Now().Format(time.DateTime), goVersion(), cpus())
-	var results []result
+	fmt.Printf("VOS benchmarks, %s, %s, %d CPUs\n", time.Now().Format(time.DateTime), runtime.Version(), runtime.NumCPU())
+	var results []bench.Result
 	group := ""
 	for _, c := range bench.Cases() {
 		if !re.MatchString(c.Group + " " + c.Name) {
@@ -57,8 +51,9 @@ func main() {
 			fmt.Printf("  %-52s FAILED (see above)\n", c.Name)
 			continue
 		}
-		res := result{c: c, nsPerOp: float64(r.T.Nanoseconds()) / float64(r.N), extra: r.Extra,
-			p50: time.Duration(r.Extra["p50-ns"]), p99: time.Duration(r.Extra["p99-ns"]), perSec: r.Extra["calls/s"]}
+		res := bench.Result{Case: c, NsPerOp: float64(r.T.Nanoseconds()) / float64(r.N),
+			P50: time.Duration(r.Extra["p50-ns"]), P99: time.Duration(r.Extra["p99-ns"]),
+			PerSec: r.Extra["calls/s"], MBPerSec: r.Extra["MB/s"]}
 		results = append(results, res)
 		printRow(res, baselineOf(results, c))
 	}
@@ -66,26 +61,46 @@ func main() {
 	printGoals(results)
 }
 
-func baselineOf(rs []result, c bench.Case) *result {
+func baselineOf(rs []bench.Result, c bench.Case) *bench.Result {
 	for i := range rs {
-		if rs[i].c.Group == c.Group && rs[i].c.Baseline {
+		if rs[i].Case.Group == c.Group && rs[i].Case.Baseline {
 			return &rs[i]
 		}
 	}
 	return nil
 }
 
-func printRow(r result, base *result) {
+func printRow(r bench.Result, base *bench.Result) {
 	vs := "baseline"
-	if !r.c.Baseline && base != nil {
-		vs = fmt.Sprintf("%+.0f%% time/op", 100*(r.nsPerOp/base.nsPerOp-1))
+	if !r.Case.Baseline && base != nil {
+		vs = fmt.Sprintf("%+.0f%% time/op", 100*(r.NsPerOp/base.NsPerOp-1))
 	}
-	unit := "calls/s"
-	if mb, ok := r.extra["MB/s"]; ok {
-		fmt.Printf("  %-52s p50 %-9s p99 %-9s %9.0f MB/s   %s\n", r.c.Name, cli.Duration(r.p50), cli.Duration(r.p99), mb, vs)
-		return
+	rate := fmt.Sprintf("%9.0f ops/s", r.PerSec)
+	if r.MBPerSec > 0 {
+		rate = fmt.Sprintf("%9.0f MB/s ", r.MBPerSec)
 	}
-	fmt.Printf("  %-52s p50 %-9s p99 %-9s %9.0f %s  %s\n", r.c.Name, cli.Duration(r.p50), cli.Duration(r.p99), r.perSec, unit, vs)
+	fmt.Printf("  %-52s p50 %-9s p99 %-9s %s  %s\n", r.Case.Name, cli.Duration(r.P50), cli.Duration(r.P99), rate, vs)
 }
 
-func cpus() int { return runtimeCPUs() }
+func printGoals(rs []bench.Result) {
+	find := func(group, name string) *bench.Result {
+		for i := range rs {
+			if strings.Contains(rs[i].Case.Group, group) && strings.Contains(rs[i].Case.Name, name) {
+				return &rs[i]
+			}
+		}
+		return nil
+	}
+	fmt.Println("== Goals")
+	for _, g := range bench.Goals() {
+		ok, got, known := g.Check(find)
+		switch {
+		case !known:
+			fmt.Printf("  %-92s not measured in this run\n", g.Text)
+		case ok:
+			fmt.Printf("  %-92s met     (%s)\n", g.Text, got)
+		default:
+			fmt.Printf("  %-92s MISSED  (%s)\n", g.Text, got)
+		}
+	}
+}
