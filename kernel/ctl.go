@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/vos-os/vos/ipc"
 	"github.com/vos-os/vos/kernel/manifest"
+	"github.com/vos-os/vos/servers/fs"
 	"github.com/vos-os/vos/servers/srv"
 	"go.uber.org/zap"
 )
@@ -136,6 +137,9 @@ func (n *Node) ctlDown(c *srv.Call, r *ipc.CtlDownReq) (*ipc.CtlDownRep, error) 
 	}
 	if err := n.waitStopped(ctx, r.Name); err != nil {
 		return nil, err
+	}
+	if err := fs.DeleteData(ctx, n.js, r.Name); err != nil {
+		return nil, fmt.Errorf("delete file data: %w", err)
 	}
 	for _, role := range ipc.Roles {
 		if err := srv.DeleteState(ctx, n.js, r.Name, role); err != nil {

@@ -30,7 +30,7 @@ const (
 func newImpl(role string, spec *manifest.Manifest) (srv.Impl, error) {
 	switch role {
 	case ipc.RoleFS:
-		return fs.New(), nil
+		return fs.New(fs.Options{Import: spec.Filesystem.Import}), nil
 	case ipc.RoleMM:
 		return mm.New(int64(spec.Memory.Limit)), nil
 	case ipc.RolePM:

@@ -1,0 +1,96 @@
+package fs
+
+import (
+	"sort"
+
+	"github.com/vos-os/vos/ipc"
+)
+
+// inode is one file, directory or symbolic link. Its exported fields are
+// the journaled state (snapshots encode them); the others are caches.
+type inode struct {
+	Ino     uint64
+	Mode    uint32 // type and permission bits
+	UID     uint32
+	GID     uint32
+	Nlink   uint32
+	Size    int64
+	Atime   int64
+	Mtime   int64
+	Ctime   int64
+	Gen     uint64
+	Target  string            `msgpack:",omitempty"` // symbolic link
+	Entries map[string]uint64 `msgpack:",omitempty"` // directory: name -> inode
+	Parent  uint64            `msgpack:",omitempty"` // directory: its ".."
+
+	sorted []string // directory names in order; nil when stale
+}
+
+func (in *inode) isDir() bool  { return in.Mode&ipc.S_IFMT == ipc.S_IFDIR }
+func (in *inode) isReg() bool  { return in.Mode&ipc.S_IFMT == ipc.S_IFREG }
+func (in *inode) isLink() bool { return in.Mode&ipc.S_IFMT == ipc.S_IFLNK }
+
+func (in *inode) attr() ipc.Attr {
+	return ipc.Attr{
+		Ino: in.Ino, Mode: in.Mode, Nlink: in.Nlink, UID: in.UID, GID: in.GID,
+		Size: in.Size, Blocks: (in.Size + 511) / 512,
+		Atime: in.Atime, Mtime: in.Mtime, Ctime: in.Ctime, Gen: in.Gen,
+	}
+}
+
+// names returns the directory's names in order, sorting once per change.
+func (in *inode) names() []string {
+	if in.sorted == nil {
+		in.sorted = make([]string, 0, len(in.Entries))
+		for n := range in.Entries {
+			in.sorted = append(in.sorted, n)
+		}
+		sort.Strings(in.sorted)
+	}
+	return in.sorted
+}
+
+// setEntry links name to ino in the directory.
+func (in *inode) setEntry(name string, ino uint64) {
+	if in.Entries == nil {
+		in.Entries = map[string]uint64{}
+	}
+	if _, ok := in.Entries[name]; !ok {
+		in.sorted = nil
+	}
+	in.Entries[name] = ino
+}
+
+func (in *inode) delEntry(name string) {
+	delete(in.Entries, name)
+	in.sorted = nil
+}
+
+// can tells whether cred may access the inode with want (a mask of R_OK,
+// W_OK, X_OK), by owner, group and others bits, as Linux decides it.
+// Root passes everything but executing a file that has no x bit at all.
+func can(cred *ipc.Cred, in *inode, want uint32) bool {
+	if cred.UID == 0 {
+		if want&ipc.X_OK != 0 && !in.isDir() && in.Mode&0o111 == 0 {
+			return false
+		}
+		return true
+	}
+	var bits uint32
+	switch {
+	case cred.UID == in.UID:
+		bits = in.Mode >> 6 & 7
+	case cred.InGroup(in.GID):
+		bits = in.Mode >> 3 & 7
+	default:
+		bits = in.Mode & 7
+	}
+	return bits&want == want
+}
+
+// stickyForbids tells whether the sticky bit of dir stops cred from
+// removing or renaming victim: only root and the owners of the file or the
+// directory may.
+func stickyForbids(cred *ipc.Cred, dir, victim *inode) bool {
+	return dir.Mode&ipc.S_ISVTX != 0 && cred.UID != 0 && cred.UID != dir.UID && cred.UID != victim.UID
+}
