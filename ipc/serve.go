@@ -206,6 +206,9 @@ func (s *Service) Abort() {
 func (s *Service) shutdown() {
 	if s.sub != nil {
 		_ = s.sub.Unsubscribe()
+		// The server must know at once that nobody serves here any more,
+		// so callers get "no server" rather than waiting for a reply.
+		_ = s.nc.FlushTimeout(time.Second)
 	}
 	s.mu.Lock()
 	if !s.stopped {

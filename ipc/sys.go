@@ -2,11 +2,63 @@ package ipc
 
 // Ops of a node's system task (NodeEndpoint).
 const (
-	OpSysCrash Op = BaseSys + 1
+	OpSysCrash  Op = BaseSys + 1
+	OpSysSpawn  Op = BaseSys + 2
+	OpSysSignal Op = BaseSys + 3
+	OpSysProcs  Op = BaseSys + 4
+	OpSysResize Op = BaseSys + 5
 )
 
 func init() {
 	mustRegister(
 		Def{OpSysCrash, "sys.crash", CtlCrashReq{}, CtlCrashRep{}},
+		Def{OpSysSpawn, "sys.spawn", SysSpawnReq{}, SysSpawnRep{}},
+		Def{OpSysSignal, "sys.signal", SysSignalReq{}, PMEmpty{}},
+		Def{OpSysProcs, "sys.procs", SysProcsReq{}, SysProcsRep{}},
+		Def{OpSysResize, "sys.resize", SysResizeReq{}, PMEmpty{}},
 	)
+}
+
+// SysSpawnReq asks a node's system task to start a process PM created.
+type SysSpawnReq struct {
+	Inst   string
+	PID    int
+	PPID   int
+	Prog   string
+	Args   []string
+	Env    []string
+	Dir    string
+	UID    uint32
+	GID    uint32
+	Stdin  Stdio
+	Stdout Stdio
+	Stderr Stdio
+	Tty    *Tty
+	// For confined host binaries: the manifest's read-only host folders
+	// and the instance's memory limit (0: none).
+	HostBinds []string
+	MemLimit  int64
+}
+
+// SysSpawnRep says the process started.
+type SysSpawnRep struct{ HostPID int }
+
+// SysSignalReq delivers a signal to a process this node runs.
+type SysSignalReq struct {
+	Inst   string
+	PID    int
+	Signal int
+}
+
+// SysProcsReq lists the processes of an instance this node runs.
+type SysProcsReq struct{ Inst string }
+
+// SysProcsRep lists their pids.
+type SysProcsRep struct{ PIDs []int }
+
+// SysResizeReq changes a process's terminal size.
+type SysResizeReq struct {
+	Inst       string
+	PID        int
+	Rows, Cols uint16
 }
