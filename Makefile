@@ -12,7 +12,7 @@ EXAMPLE := images/hello/web.yaml
 all: build
 
 build:
-	$(GO) build -o $(BIN)/ ./tools/...
+	$(GO) build -o $(BIN)/ ./tools/... ./images/userland/cmd/...
 
 demo: build
 	@$(BIN)/vos ls 2>/dev/null | grep -q '^web ' || $(BIN)/vos up $(EXAMPLE)

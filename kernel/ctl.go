@@ -46,6 +46,10 @@ func (n *Node) sysTable() *srv.Table {
 		}
 		return &ipc.CtlCrashRep{Node: n.opts.Name}, nil
 	})
+	srv.Handle(t, ipc.OpSysSpawn, srv.Supported, "", n.sysSpawn)
+	srv.Handle(t, ipc.OpSysSignal, srv.Supported, "", n.sysSignal)
+	srv.Handle(t, ipc.OpSysProcs, srv.Supported, "", n.sysProcs)
+	srv.Handle(t, ipc.OpSysResize, srv.Supported, "", n.sysResize)
 	return t
 }
 

@@ -38,6 +38,10 @@ type Options struct {
 	Secret []byte      // cluster secret; default: read or made in Home
 	Log    *zap.Logger // default: none
 
+	// Box is the image's multi-call binary that runs libvos-native
+	// programs (default: vosbox beside this executable, or in PATH).
+	Box string
+
 	Heartbeat time.Duration // default 500ms
 	DownAfter time.Duration // a node silent this long is down; default 3 heartbeats
 	Replicas  int           // JetStream replicas for VOS state; default 1
@@ -53,6 +57,7 @@ type Node struct {
 	st   *store
 	ipc  *ipc.Conn
 	sup  *supervisor
+	sys  *sysTask
 
 	services []*ipc.Service
 	ctx      context.Context
@@ -107,7 +112,12 @@ func Start(opts Options) (*Node, error) {
 		instances: map[string]*InstanceRecord{}, placements: map[string]Placement{}, nodes: map[string]nodeSeen{},
 		started: time.Now()}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
+	if opts.Box == "" {
+		opts.Box = defaultBox()
+	}
+	n.opts = opts
 	n.sup = newSupervisor(n)
+	n.sys = newSysTask(n)
 	if err := n.startBus(); err != nil {
 		return nil, err
 	}
@@ -359,6 +369,9 @@ func (n *Node) liveNodes() []string {
 // Shutdown stops the node: servers first (cleanly, journals flushed), then
 // the services, the state watchers and NATS.
 func (n *Node) Shutdown() {
+	if n.sys != nil {
+		n.sys.killAll() // their exits reach PM before PM stops
+	}
 	if n.sup != nil {
 		n.sup.stopAll()
 	}

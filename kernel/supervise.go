@@ -34,7 +34,7 @@ func newImpl(role string, spec *manifest.Manifest) (srv.Impl, error) {
 	case ipc.RoleMM:
 		return mm.New(int64(spec.Memory.Limit)), nil
 	case ipc.RolePM:
-		return pm.New(), nil
+		return pm.New(pm.Options{Nodes: spec.Nodes, HostBinds: spec.Filesystem.Host, MemLimit: int64(spec.Memory.Limit)}), nil
 	case ipc.RoleNet:
 		return vnet.New(), nil
 	}

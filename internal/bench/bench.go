@@ -113,11 +113,22 @@ func register(cs ...Case) {
 	casesMu.Unlock()
 }
 
-// Cases lists every benchmark in a stable order.
+// Cases lists every benchmark in a stable order: groups in the order they
+// were first registered, each group's cases together in registration
+// order, so cases of one group registered from several files (libvos's
+// and FUSE's sequential I/O) make one table.
 func Cases() []Case {
 	casesMu.Lock()
 	defer casesMu.Unlock()
-	return append([]Case(nil), cases...)
+	first := map[string]int{}
+	for i, c := range cases {
+		if _, ok := first[c.Group]; !ok {
+			first[c.Group] = i
+		}
+	}
+	out := append([]Case(nil), cases...)
+	sort.SliceStable(out, func(i, j int) bool { return first[out[i].Group] < first[out[j].Group] })
+	return out
 }
 
 // onClose registers cleanup of shared fixtures.

@@ -6,6 +6,10 @@ package vostest
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,11 +19,12 @@ import (
 )
 
 // Node starts a node named name, listening on a random loopback port; it
-// is shut down when the test ends.
+// is shut down when the test ends. Its processes run the image's vosbox,
+// built once per test binary.
 func Node(t testing.TB, name string) *kernel.Node {
 	t.Helper()
 	n, err := kernel.Start(kernel.Options{Name: name, Home: t.TempDir(), Listen: "127.0.0.1:0",
-		Secret: []byte("test-secret"), Heartbeat: 100 * time.Millisecond})
+		Secret: []byte("test-secret"), Heartbeat: 100 * time.Millisecond, Box: Box(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,4 +102,35 @@ func Crash(t testing.TB, n *kernel.Node, inst, role string) {
 		}
 		return nil
 	})
+}
+
+var (
+	boxOnce sync.Once
+	boxPath string
+	boxErr  error
+)
+
+// Box builds the image's multi-call binary once per test binary, into a
+// folder anyone may enter (processes run it as the host's nobody).
+func Box(t testing.TB) string {
+	t.Helper()
+	boxOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "vosbox-")
+		if err == nil {
+			err = os.Chmod(dir, 0o755)
+		}
+		if err != nil {
+			boxErr = err
+			return
+		}
+		boxPath = filepath.Join(dir, "vosbox")
+		out, err := exec.Command("go", "build", "-o", boxPath, "github.com/vos-os/vos/images/userland/cmd/vosbox").CombinedOutput()
+		if err != nil {
+			boxErr = fmt.Errorf("build vosbox: %v\n%s", err, out)
+		}
+	})
+	if boxErr != nil {
+		t.Fatal(boxErr)
+	}
+	return boxPath
 }

@@ -28,8 +28,7 @@ type Options struct {
 	Import string
 	// CacheBytes bounds the block cache (default 256 MiB).
 	CacheBytes int64
-	// Creds resolves a process caller's credentials (from PM); nil gives
-	// processes the credentials of nobody.
+	// Creds resolves a process caller's credentials; nil asks PM.
 	Creds func(ctx context.Context, caller string) (*ipc.Cred, error)
 }
 
@@ -46,6 +45,7 @@ type Server struct {
 	blocks *blockStore
 	events *ipc.Conn
 	inst   string
+	creds  *credCache
 }
 
 // New returns an FS server.
@@ -56,9 +56,6 @@ func New(opts Options) *Server {
 	return &Server{opts: opts, st: newState(), opens: map[uint64]int{}}
 }
 
-// nobody is the credential of callers nobody vouched for.
-var nobody = &ipc.Cred{UID: 65534, GID: 65534}
-
 // cred is the caller's credential: what the kernel asserts (root when it
 // asserts nothing), or the process's own from PM.
 func (s *Server) cred(c *srv.Call) (*ipc.Cred, error) {
@@ -68,10 +65,10 @@ func (s *Server) cred(c *srv.Call) (*ipc.Cred, error) {
 		}
 		return &ipc.Root, nil
 	}
-	if s.opts.Creds == nil {
-		return nobody, nil
+	if s.opts.Creds != nil {
+		return s.opts.Creds(context.Background(), c.Caller)
 	}
-	return s.opts.Creds(context.Background(), c.Caller)
+	return s.creds.get(c.Caller)
 }
 
 func (s *Server) ioLock(ino uint64) *sync.RWMutex { return &s.io[ino%uint64(len(s.io))] }
@@ -90,6 +87,7 @@ func (s *Server) attach(sv *srv.Server) error {
 	}
 	s.srv, s.blocks, s.inst = sv, bs, cfg.Instance
 	s.events = ipc.NewConn(cfg.Conn, ipc.CallerKernel)
+	s.creds = newCredCache(s.events, cfg.Instance)
 	return nil
 }
 

@@ -7,6 +7,9 @@
 //	vos ls               list instances
 //	vos node ls          list nodes
 //	vos topology NAME    servers, nodes, state, rates and latency
+//	vos mount NAME DIR   mount an instance's filesystem (FUSE, foreground)
+//	vos umount DIR       unmount it
+//	vos cp [-r] SRC DST  copy between the host and NAME:/path
 //
 // VOS_HOME and VOS_URL choose the node and its data directory.
 package main

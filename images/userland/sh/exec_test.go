@@ -1,0 +1,403 @@
+package sh
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vos-os/vos/images/userland/cmds"
+	"github.com/vos-os/vos/internal/testutil"
+	"github.com/vos-os/vos/internal/vostest"
+	"github.com/vos-os/vos/ipc"
+	"github.com/vos-os/vos/kernel"
+	"github.com/vos-os/vos/libvos"
+)
+
+// syncBuf is a buffer the shell's relays may write to concurrently.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// inst is a real node and instance "p", with a kernel-side libvos for
+// checking what the shell did.
+type inst struct {
+	t   *testing.T
+	n   *kernel.Node
+	c   *ipc.Conn
+	vos *libvos.OS
+}
+
+func newInst(t *testing.T) *inst {
+	n, c := vostest.Instance(t, "p")
+	return &inst{t: t, n: n, c: c, vos: libvos.New(c, "p")}
+}
+
+// env is a command environment with buffers, the shell's own view of the
+// instance (at /), and stdin if not "".
+func (in *inst) env(stdin string) (*cmds.Env, *syncBuf, *syncBuf) {
+	var out, errb syncBuf
+	e := &cmds.Env{Stdout: &out, Stderr: &errb, Vars: []string{"HOME=/", "PATH=/bin"},
+		OS: func() (*libvos.OS, error) { return libvos.New(in.c, "p"), nil }}
+	if stdin != "" {
+		e.Stdin = strings.NewReader(stdin)
+	}
+	return e, &out, &errb
+}
+
+// sh runs sh with args; it returns stdout, stderr and the exit status.
+func (in *inst) sh(stdin string, args ...string) (string, string, int) {
+	in.t.Helper()
+	e, out, errb := in.env(stdin)
+	done := make(chan int, 1)
+	go func() { done <- cmds.Status("sh", Main(e, args...), e.Stderr) }()
+	select {
+	case st := <-done:
+		return out.String(), errb.String(), st
+	case <-time.After(60 * time.Second):
+		in.t.Fatalf("sh %q hangs; stdout %q stderr %q", args, out.String(), errb.String())
+	}
+	return "", "", 0
+}
+
+// check runs a script and compares stdout and the status (and stderr,
+// unless wantErr is "*").
+func (in *inst) check(script, wantOut, wantErr string, wantStatus int) {
+	in.t.Helper()
+	out, errOut, st := in.sh("", "-c", script)
+	if out != wantOut || st != wantStatus || (wantErr != "*" && errOut != wantErr) {
+		in.t.Errorf("sh -c %q:\nstdout %q, want %q\nstderr %q, want %q\nstatus %d, want %d",
+			script, out, wantOut, errOut, wantErr, st, wantStatus)
+	}
+}
+
+func needCmds(t *testing.T, names ...string) {
+	for _, n := range names {
+		if _, ok := cmds.Lookup(n); !ok {
+			t.Skipf("the image has no %s yet", n)
+		}
+	}
+}
+
+func TestExec(t *testing.T) {
+	in := newInst(t)
+	if err := in.vos.MkdirAll("/w/sub", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// cat's message for a missing file, whatever its wording.
+	_, missing, st := in.sh("", "-c", "cat /missing")
+	if st != 1 || !strings.Contains(missing, "/missing") {
+		t.Fatalf("cat /missing: %q %d", missing, st)
+	}
+	t.Run("pipeline", func(t *testing.T) {
+		in := *in
+		in.t = t
+		needCmds(t, "wc")
+		in.check("echo hello | wc -c", "6\n", "", 0)
+		in.check("echo hello | cat | cat | wc -c", "6\n", "", 0)
+		in.check("echo a b c | wc -w; echo $?", "3\n0\n", "", 0)
+	})
+	t.Run("pipelineCat", func(t *testing.T) {
+		in := *in
+		in.t = t
+		in.check("echo hello | cat | cat", "hello\n", "", 0)
+		in.check("echo hello | false", "", "", 1)
+		in.check("false | true", "", "", 0)
+		in.check("! false | false", "", "", 0)
+		in.check("! true", "", "", 1)
+		// Builtins in a pipeline run in a subshell: cd there moves nobody.
+		in.check("cd /w | cat; pwd | cat", "/\n", "", 0)
+		in.check("cd /w/sub && pwd | cat", "/w/sub\n", "", 0)
+		// A pipe nobody reads (a builtin, a command that did not start)
+		// fails its writer rather than hanging it.
+		in.check("echo hi | true; echo $?", "0\n", "", 0)
+		in.check("echo hi | nosuchprog; echo $?", "127\n", "sh: nosuchprog: not found\n", 0)
+		in.check("nosuchprog | cat; echo $?", "0\n", "sh: nosuchprog: not found\n", 0)
+		in.check("cat /missing 2>&1 | cat", missing, "", 0)
+	})
+	t.Run("redirections", func(t *testing.T) {
+		in := *in
+		in.t = t
+		in.check("echo one > /w/f; echo two >> /w/f; cat < /w/f", "one\ntwo\n", "", 0)
+		if b, err := in.vos.ReadFile("/w/f"); err != nil || string(b) != "one\ntwo\n" {
+			t.Errorf("/w/f: %q %v", b, err)
+		}
+		// External commands' redirections: the system task opens the file.
+		in.check("cat /w/f > /w/g; cat /w/f >> /w/g; cat /missing 2> /w/err; echo $?", "1\n", "", 0)
+		if b, _ := in.vos.ReadFile("/w/g"); string(b) != "one\ntwo\none\ntwo\n" {
+			t.Errorf("/w/g: %q", b)
+		}
+		if b, _ := in.vos.ReadFile("/w/err"); string(b) != missing {
+			t.Errorf("/w/err: %q", b)
+		}
+		// 2>&1 into a file: both streams, neither overwriting the other.
+		in.check("cat /w/f /missing /w/f > /w/both 2>&1", "", "", 1)
+		// (The order of stdout's and stderr's writes is the system task's
+		// two pumps': not fixed.)
+		if b, _ := in.vos.ReadFile("/w/both"); strings.Replace(string(b), missing, "", 1) != "one\ntwo\none\ntwo\n" {
+			t.Errorf("/w/both: %q", b)
+		}
+		// Order matters: 2>&1 >f sends stderr to the old stdout.
+		in.check("cat /missing 2>&1 >/w/h", missing, "", 1)
+		in.check("echo to-err >&2", "", "to-err\n", 0)
+		in.check("echo gone > /dev/null; cat /missing 2>/dev/null", "", "", 1)
+		// Failed redirections are the shell's: status 1, nothing runs.
+		in.check("cat < /missing; echo $?", "1\n", "sh: /missing: no such file or directory\n", 0)
+		in.check("echo x > /nodir/f", "", "sh: /nodir/f: no such file or directory\n", 1)
+		in.check("echo x 3> /w/f", "", "*", 1)
+	})
+	t.Run("lists", func(t *testing.T) {
+		in := *in
+		in.t = t
+		in.check("false && echo no; true && echo yes; false || echo alt; true || echo no2", "yes\nalt\n", "", 0)
+		in.check("false || false && echo no", "", "", 1)
+		in.check("cat /missing && echo no || echo recovered", "recovered\n", "*", 0)
+		in.check("echo a\necho b; echo c", "a\nb\nc\n", "", 0)
+		in.check("set -e; echo a; false; echo b", "a\n", "", 1)
+		in.check("set -e; false || true; ! true; false && true; echo survived", "survived\n", "", 0)
+	})
+	t.Run("quoting", func(t *testing.T) {
+		in := *in
+		in.t = t
+		in.check(`X='1  2'; echo 'a  b' "c $X" d\ \ e $X "it's" '"q"' \$X`,
+			"a  b c 1  2 d  e 1 2 it's \"q\" $X\n", "", 0)
+		in.check(`echo "a  b" | cat`, "a  b\n", "", 0) // through a process's argv
+		in.check(`cat "/w/no such"`, "", strings.Replace(missing, "/missing", "/w/no such", 1), 1)
+	})
+	t.Run("variables", func(t *testing.T) {
+		in := *in
+		in.t = t
+		in.check("X=hi; echo $X ${X}there; false; echo $?; true; echo $?", "hi hithere\n1\n0\n", "", 0)
+		out, _, _ := in.sh("", "-c", `echo $0 $1 $2 $#; echo "$@"`, "nm", "a", "b c")
+		if out != "nm a b c 2\na b c\n" {
+			t.Errorf("sh -c args: %q", out)
+		}
+		// A child sh (a VOS process) sees exported variables and a
+		// command's own assignments, not the shell's other variables.
+		in.check(`X=1 sh -c 'echo "[$X]"'; echo "[$X]"`, "[1]\n[]\n", "", 0)
+		in.check(`export E=exp; L=local; sh -c 'echo "$E[$L]"'`, "exp[]\n", "", 0)
+		in.check(`unset HOME; cd; pwd; echo ${HOME:-nohome}`, "/\nnohome\n", "", 0)
+		in.check("echo ${U:?needs a value}; echo not reached", "", "sh: U: needs a value\n", 1)
+		in.check(`set -- x y; echo $#; shift; echo $1`, "2\ny\n", "", 0)
+	})
+	t.Run("cd", func(t *testing.T) {
+		in := *in
+		in.t = t
+		in.check("cd /w; echo data > sub/f; cd sub; cat f; pwd; echo $PWD", "data\n/w/sub\n/w/sub\n", "", 0)
+		in.check("cd /w/sub; cd ..; pwd; cat sub/f; cd -", "/w\ndata\n/w/sub\n", "", 0)
+		// A child runs in the shell's directory.
+		in.check("cd /w/sub; sh -c 'cat f'", "data\n", "", 0)
+		in.check("cd /nowhere; echo $?; pwd", "1\n/\n", "sh: cd: /nowhere: no such file or directory\n", 0)
+		in.check("cd /w/sub/f", "", "sh: cd: /w/sub/f: not a directory\n", 1)
+	})
+	t.Run("exit", func(t *testing.T) {
+		in := *in
+		in.t = t
+		in.check("exit 3", "", "", 3)
+		in.check("echo a; exit 4; echo b", "a\n", "", 4)
+		in.check("false; exit", "", "", 1)
+		in.check("exit 256", "", "", 0)
+		in.check("sh -c 'exit 7'; echo $?", "7\n", "", 0)
+		in.check("exit 3 | cat; echo $?", "0\n", "", 0) // a subshell's exit
+	})
+	t.Run("background", func(t *testing.T) {
+		in := *in
+		in.t = t
+		start := time.Now()
+		in.check("sleep 0.5 & echo started; wait; echo done", "started\ndone\n", "", 0)
+		if d := time.Since(start); d < 500*time.Millisecond {
+			t.Errorf("wait returned after %v", d)
+		}
+		in.check("false & wait $!; echo $?; sh -c 'exit 5' & wait %2; echo $?", "1\n5\n", "", 0)
+		in.check("sleep 0.2 && echo and-or & echo first; wait", "first\nand-or\n", "", 0)
+		in.check("wait 99999", "", "sh: wait: 99999 is not a child of this shell\n", 127)
+		in.check("echo bg | cat & wait", "bg\n", "", 0)
+	})
+	t.Run("killed", func(t *testing.T) {
+		in := *in
+		in.t = t
+		done := make(chan string, 1)
+		go func() {
+			out, _, _ := in.sh("", "-c", "sleep 30; echo status=$?")
+			done <- out
+		}()
+		pid := in.waitProc("sleep", 1)[0]
+		if err := in.vos.Kill(pid, syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if out := <-done; out != "status=143\n" {
+			t.Errorf("killed: %q", out)
+		}
+	})
+	t.Run("interrupt", func(t *testing.T) {
+		in := *in
+		in.t = t
+		e, out, _ := in.env("")
+		s, err := New(e, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		done := make(chan int, 1)
+		go func() { done <- s.Run("sleep 30 | sleep 30; echo not reached") }()
+		pids := in.waitProc("sleep", 2)
+		a, _ := in.vos.ProcessInfo(pids[0])
+		b, _ := in.vos.ProcessInfo(pids[1])
+		if a == nil || b == nil || a.PGID != b.PGID || (a.PGID != a.PID && b.PGID != b.PID) {
+			t.Errorf("pipeline's groups: %+v %+v", a, b)
+		}
+		if !s.Interrupt() {
+			t.Fatal("interrupt not taken")
+		}
+		select {
+		case st := <-done:
+			if st != 130 || out.String() != "" {
+				t.Errorf("interrupted: status %d, out %q", st, out.String())
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the pipeline did not stop")
+		}
+		in.waitProc("sleep", 0)
+	})
+	t.Run("notFound", func(t *testing.T) {
+		in := *in
+		in.t = t
+		in.check("nosuchprog a b; echo $?", "127\n", "sh: nosuchprog: not found\n", 0)
+		in.check("nosuchprog", "", "sh: nosuchprog: not found\n", 127)
+		in.check("/no/such/binary", "", "sh: /no/such/binary: not found\n", 127)
+	})
+	t.Run("syntax", func(t *testing.T) {
+		in := *in
+		in.t = t
+		in.check("echo ok\necho 'abc", "ok\n", "sh: syntax error: unterminated quote (')\n", 2)
+		in.check("echo a | | b", "", "sh: syntax error: unexpected token `|'\n", 2)
+	})
+	t.Run("stdin", func(t *testing.T) {
+		in := *in
+		in.t = t
+		// A command reads the shell's stdin (relayed)…
+		out, _, st := in.sh("line 1\nline 2\n", "-c", "cat; echo after")
+		if out != "line 1\nline 2\nafter\n" || st != 0 {
+			t.Errorf("cat of the shell's stdin: %q %d", out, st)
+		}
+		// …and a script read from stdin leaves the rest of it to the
+		// commands it runs.
+		out, _, st = in.sh("echo one\ncat\nread by cat\n", "-s")
+		if out != "one\nread by cat\n" || st != 0 {
+			t.Errorf("script on stdin: %q %d", out, st)
+		}
+		// Background jobs read /dev/null.
+		out, _, _ = in.sh("input\n", "-c", "cat & wait; echo end")
+		if out != "end\n" {
+			t.Errorf("background stdin: %q", out)
+		}
+	})
+	t.Run("interactive", func(t *testing.T) {
+		in := *in
+		in.t = t
+		out, errOut, st := in.sh("echo hi\necho 'two\nlines'\nfalse\necho $?\nexit 5\necho no\n", "-i")
+		if out != "hi\ntwo\nlines\n1\n" || st != 5 {
+			t.Errorf("interactive: %q, status %d", out, st)
+		}
+		if errOut != "# # > # # # " { // root's prompt, and "> " for more
+			t.Errorf("prompts: %q", errOut)
+		}
+		// A syntax error does not end an interactive shell.
+		out, _, st = in.sh("echo a |\n| b\necho next\n", "-i")
+		if out != "next\n" || st != 0 {
+			t.Errorf("after a syntax error: %q %d", out, st)
+		}
+	})
+	t.Run("scriptFile", func(t *testing.T) {
+		in := *in
+		in.t = t
+		if err := in.vos.WriteFile("/w/script.sh", []byte("#!/bin/sh\necho \"$0 $1\"\ncd sub\ncat f\nexit 9\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		out, _, st := in.sh("", "-c", "cd /w; sh script.sh arg")
+		if out != "script.sh arg\ndata\n" || st != 9 {
+			t.Errorf("sh FILE: %q %d", out, st)
+		}
+		_, errOut, st := in.sh("", "/w/none.sh")
+		if st != 127 || errOut != "sh: /w/none.sh: no such file or directory\n" {
+			t.Errorf("missing script: %q %d", errOut, st)
+		}
+	})
+}
+
+// waitProc waits until n processes run prog, and returns their pids.
+func (in *inst) waitProc(prog string, n int) []int {
+	in.t.Helper()
+	var pids []int
+	testutil.Eventually(in.t, 10*time.Second, func() error {
+		procs, err := in.vos.Processes()
+		if err != nil {
+			return err
+		}
+		pids = pids[:0]
+		for _, p := range procs {
+			if p.Prog == prog && p.State == ipc.ProcRunning {
+				pids = append(pids, p.PID)
+			}
+		}
+		if len(pids) != n {
+			return fmt.Errorf("%d %s processes", len(pids), prog)
+		}
+		return nil
+	})
+	return pids
+}
+
+// TestVOSProcess runs sh as a real VOS process (the image's vosbox), its
+// output a stream the test reads.
+func TestVOSProcess(t *testing.T) {
+	needCmds(t, "wc")
+	in := newInst(t)
+	var out, errb syncBuf
+	base := fmt.Sprintf("vos.p.proc.0.io.shtest%d", time.Now().UnixNano())
+	ro, err := ipc.ServeStream(in.c.NATS(), base+".out", &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	re, err := ipc.ServeStream(in.c.NATS(), base+".err", &errb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer re.Close()
+	p, err := in.vos.StartProcess("sh", []string{"-c", "echo hello | wc -c; exit 3"},
+		&libvos.ProcAttr{Stdout: libvos.Stream(base + ".out"), Stderr: libvos.Stream(base + ".err")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := p.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*ipc.StreamReader{ro, re} {
+		select {
+		case <-r.Done():
+		case <-time.After(10 * time.Second):
+			t.Fatal("output did not end")
+		}
+	}
+	if out.String() != "6\n" || st.ExitCode() != 3 || errb.String() != "" {
+		t.Errorf("sh as a VOS process: stdout %q, stderr %q, %v", out.String(), errb.String(), st)
+	}
+}

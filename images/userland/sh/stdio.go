@@ -1,0 +1,241 @@
+package sh
+
+import (
+	"errors"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/vos-os/vos/ipc"
+	"github.com/vos-os/vos/libvos"
+)
+
+// The shell's own standard streams and how its children reach them.
+//
+// Output: a child writes either straight into the stream the shell's own
+// output goes to (when the shell is a VOS process whose stdout is a
+// stream), or into a relay stream the shell serves and copies into its
+// own writer (a test's buffer, a terminal, a file the system task opened).
+//
+// Input: a stream has exactly one reader, so a child cannot read the
+// shell's stdin stream itself. The shell reads its stdin and relays it
+// into a pipe that the foreground pipeline's first command reads, for as
+// long as that command runs; what the child has not been sent stays for
+// the shell (its next line) or the next child, as with a shared file
+// descriptor.
+
+// lockedWriter serializes writes from the shell, its relays and its
+// background jobs.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// outlet is where children's output goes for one of the shell's streams.
+type outlet struct {
+	w io.Writer // the shell's own writer (builtins and the relay write here)
+
+	mu     sync.Mutex
+	direct ipc.Stdio // the shell's own stream, when children may join it
+	relay  *ipc.StreamReader
+	hold   *ipc.StreamWriter
+	subj   string
+}
+
+// stdio returns what a child's stream should be, serving the relay on
+// first use.
+func (ol *outlet) stdio(o *libvos.OS) (ipc.Stdio, error) {
+	ol.mu.Lock()
+	defer ol.mu.Unlock()
+	switch {
+	case ol.direct.Kind == ipc.StdioStream:
+		return ol.direct, nil
+	case ol.w == nil:
+		return libvos.Null(), nil
+	case ol.relay != nil:
+		return libvos.Stream(ol.subj), nil
+	}
+	subj := o.Pipe()
+	r, err := ipc.ServeStream(o.Conn().NATS(), subj, ol.w)
+	if err != nil {
+		return ipc.Stdio{}, err
+	}
+	// Held until the shell ends, so that the relay's end of file means
+	// every child is done.
+	h, err := o.HoldStream(subj)
+	if err != nil {
+		r.Close()
+		return ipc.Stdio{}, err
+	}
+	ol.relay, ol.hold, ol.subj = r, h, subj
+	return libvos.Stream(subj), nil
+}
+
+// close stops the relay, after the output of every child that still
+// writes to it if wait is set.
+func (ol *outlet) close(wait bool) {
+	ol.mu.Lock()
+	defer ol.mu.Unlock()
+	if ol.relay == nil {
+		return
+	}
+	_ = ol.hold.Close()
+	if wait {
+		select {
+		case <-ol.relay.Done():
+		case <-time.After(30 * time.Second):
+		}
+	}
+	ol.relay.Close()
+	ol.relay, ol.hold = nil, nil
+}
+
+// input is the shell's stdin, read by one goroutine and handed out in
+// chunks to whoever reads: the shell itself (a line at a time) or the
+// relay into a child's stdin. Data taken but not used is given back with
+// unread.
+type input struct {
+	src io.Reader
+	tty bool // end of file is not final (^D at a terminal)
+
+	mu      sync.Mutex
+	pending []byte
+	eof     bool
+	started bool
+	ch      chan chunk
+}
+
+type chunk struct {
+	b   []byte
+	err error
+}
+
+// errCanceled is a read given up (the stop channel closed).
+var errCanceled = errors.New("canceled")
+
+func newInput(src io.Reader, tty bool) *input {
+	return &input{src: src, tty: tty, ch: make(chan chunk)}
+}
+
+func (in *input) reader() {
+	for {
+		buf := make([]byte, 32<<10)
+		n, err := in.src.Read(buf)
+		if n > 0 {
+			in.ch <- chunk{b: buf[:n]}
+		}
+		if err != nil {
+			in.ch <- chunk{err: err}
+			if err == io.EOF && in.tty {
+				continue
+			}
+			return
+		}
+	}
+}
+
+// atEOF tells whether the input has ended for good.
+func (in *input) atEOF() bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.eof && len(in.pending) == 0
+}
+
+// next returns the next chunk of input, or an error: io.EOF at the end,
+// errCanceled when stop closes first.
+func (in *input) next(stop <-chan struct{}) ([]byte, error) {
+	in.mu.Lock()
+	if len(in.pending) > 0 {
+		b := in.pending
+		in.pending = nil
+		in.mu.Unlock()
+		return b, nil
+	}
+	if in.eof {
+		in.mu.Unlock()
+		return nil, io.EOF
+	}
+	if !in.started {
+		in.started = true
+		go in.reader()
+	}
+	in.mu.Unlock()
+	select {
+	case c := <-in.ch:
+		if c.err != nil && !(in.tty && c.err == io.EOF) {
+			in.mu.Lock()
+			in.eof = true
+			in.mu.Unlock()
+		}
+		if c.err != nil && c.err != io.EOF {
+			c.err = io.EOF // a broken stdin ends like an empty one
+		}
+		return c.b, c.err
+	case <-stop:
+		return nil, errCanceled
+	}
+}
+
+// unread gives back data for the next reader.
+func (in *input) unread(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.pending = append(append([]byte(nil), b...), in.pending...)
+}
+
+// readLine returns the next line with its newline; at the end of input,
+// what is left and io.EOF.
+func (in *input) readLine(stop <-chan struct{}) (string, error) {
+	var line []byte
+	for {
+		b, err := in.next(stop)
+		if i := indexByte(b, '\n'); i >= 0 {
+			in.unread(b[i+1:])
+			return string(append(line, b[:i+1]...)), nil
+		}
+		line = append(line, b...)
+		if err != nil {
+			if err == errCanceled {
+				return "", err // ^C drops the line
+			}
+			return string(line), err
+		}
+	}
+}
+
+func indexByte(b []byte, c byte) int {
+	for i, x := range b {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// relay copies input into a child's stdin stream until the input ends
+// (then the child sees end of file) or stop closes (the child ended).
+func (in *input) relay(w *ipc.StreamWriter, stop <-chan struct{}) {
+	defer w.Close()
+	for {
+		b, err := in.next(stop)
+		if len(b) > 0 {
+			n, werr := w.Write(b)
+			if werr != nil {
+				in.unread(b[n:]) // the child is gone: keep the rest
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}

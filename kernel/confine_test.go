@@ -1,0 +1,102 @@
+package kernel_test
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/vos-os/vos/internal/vostest"
+	"github.com/vos-os/vos/ipc"
+	"github.com/vos-os/vos/libvos"
+)
+
+func confinedEnv(t *testing.T) *procEnv {
+	if os.Geteuid() != 0 {
+		t.Skip("confined binaries need root (namespaces, mounts)")
+	}
+	if _, err := os.Stat("/dev/fuse"); err != nil {
+		t.Skip("confined binaries need /dev/fuse")
+	}
+	n := vostest.Node(t, "n1")
+	vostest.Up(t, n, "name: p\nfilesystem: {host: [/bin, /lib, /lib64, /usr]}\nmemory: {limit: 256MiB}\n")
+	c := ipc.NewConn(n.Conn().NATS(), ipc.CallerKernel)
+	c.RetryNoServer = 10e9
+	return &procEnv{t: t, n: n, c: c, vos: libvos.New(c, "p")}
+}
+
+func TestConfined(t *testing.T) {
+	e := confinedEnv(t)
+	if err := e.vos.MkdirAll("/etc", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.vos.WriteFile("/etc/motd", []byte("from libvos\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Its root is the instance's: its own /etc, the bound host folders,
+	// and none of the host's other folders.
+	out, errOut, st := e.run("/bin/ls", "/")
+	if !st.Success() {
+		t.Fatalf("/bin/ls /: %v %s", st, errOut)
+	}
+	names := strings.Fields(out)
+	for _, want := range []string{"etc", "bin", "usr", "proc", "dev"} {
+		if !contains(names, want) {
+			t.Errorf("ls / lacks %s: %v", want, names)
+		}
+	}
+	for _, host := range []string{"work", "root", "home", "tmp", "var"} {
+		if contains(names, host) {
+			t.Errorf("ls / shows the host's %s: %v", host, names)
+		}
+	}
+	// Files cross between the two kinds of program.
+	if out, _, _ := e.run("/bin/cat", "/etc/motd"); out != "from libvos\n" {
+		t.Errorf("confined cat of a libvos file: %q", out)
+	}
+	if _, errOut, st := e.run("/bin/sh", "-c", "echo from-host-sh > /etc/written"); !st.Success() {
+		t.Fatalf("confined sh: %v %s", st, errOut)
+	}
+	if got, err := e.vos.ReadFile("/etc/written"); err != nil || string(got) != "from-host-sh\n" {
+		t.Errorf("libvos read of a confined write: %q %v", got, err)
+	}
+	if out, _, _ := e.run("cat", "/etc/written"); out != "from-host-sh\n" {
+		t.Errorf("native cat of a confined write: %q", out)
+	}
+	// It sees only its own processes, and the host's binds are read-only.
+	out, _, _ = e.run("/bin/sh", "-c", "ls /proc | grep -E '^[0-9]+$' | wc -l")
+	if n := strings.TrimSpace(out); n != "3" && n != "4" { // init, sh, ls, (grep/wc are siblings)
+		t.Logf("processes seen: %s", out)
+	}
+	out, _, _ = e.run("/bin/sh", "-c", "ls /proc | grep -cE '^[0-9]+$'")
+	if n := strings.TrimSpace(out); n == "" || len(n) > 1 {
+		t.Errorf("a confined process sees %s pids (the host has hundreds)", n)
+	}
+	if _, _, st := e.run("/bin/sh", "-c", "touch /usr/bin/vos-was-here"); st.Success() {
+		t.Error("a host bind is writable")
+	}
+	if _, err := os.Stat("/usr/bin/vos-was-here"); err == nil {
+		t.Error("a confined process wrote into the host's /usr")
+	}
+	if out, _, _ := e.run("/bin/hostname"); strings.TrimSpace(out) != "p" {
+		t.Errorf("hostname %q, want the instance's name", out)
+	}
+	// Exit codes and a missing binary.
+	if _, _, st := e.run("/bin/sh", "-c", "exit 7"); st.ExitCode() != 7 {
+		t.Errorf("exit 7: %v", st)
+	}
+	_, err := e.vos.StartProcess("/bin/nonesuch", nil, nil)
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "/bin/nonesuch") {
+		t.Errorf("missing host binary: %v", err)
+	}
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

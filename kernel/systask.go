@@ -1,0 +1,535 @@
+package kernel
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/creack/pty"
+	"github.com/vos-os/vos/ipc"
+	"github.com/vos-os/vos/kernel/bus"
+	"github.com/vos-os/vos/servers/srv"
+	"go.uber.org/zap"
+)
+
+// The system task starts and stops host processes for PM: libvos-native
+// programs (the image's multi-call binary, run by command name) and
+// confined host binaries (confine.go). It carries their stdio over streams
+// and reports their exit to PM.
+
+// streamWait is how long a process's output waits for its reader to appear.
+const streamWait = 10 * time.Second
+
+type procKey struct {
+	inst string
+	pid  int
+}
+
+// hostProc is one process this node runs.
+type hostProc struct {
+	key  procKey
+	cmd  *exec.Cmd
+	tty  *os.File     // the pty's master side, if any
+	conf *confinement // a confined binary's init, if it is one
+	// lifeline's read end is the process's: it ends when this closes.
+	lifeline *os.File
+	done     chan struct{}
+}
+
+type sysTask struct {
+	n *Node
+
+	mu    sync.Mutex
+	procs map[procKey]*hostProc
+
+	boxOnce sync.Once
+	boxCmds map[string]bool
+	boxErr  error
+}
+
+func newSysTask(n *Node) *sysTask {
+	return &sysTask{n: n, procs: map[procKey]*hostProc{}}
+}
+
+// box finds the image's multi-call binary and the commands it has.
+func (t *sysTask) box() (string, map[string]bool, error) {
+	path := t.n.opts.Box
+	t.boxOnce.Do(func() {
+		out, err := exec.Command(path, "--list").Output()
+		if err != nil {
+			t.boxErr = fmt.Errorf("the image's programs (%s --list): %w", path, err)
+			return
+		}
+		t.boxCmds = map[string]bool{}
+		for _, name := range strings.Fields(string(out)) {
+			t.boxCmds[name] = true
+		}
+	})
+	return path, t.boxCmds, t.boxErr
+}
+
+func (n *Node) sysSpawn(c *srv.Call, r *ipc.SysSpawnReq) (*ipc.SysSpawnRep, error) {
+	if err := onlyKernel(c); err != nil {
+		return nil, err
+	}
+	return n.sys.spawn(r)
+}
+
+func (t *sysTask) spawn(r *ipc.SysSpawnReq) (*ipc.SysSpawnRep, error) {
+	key := procKey{r.Inst, r.PID}
+	t.mu.Lock()
+	_, dup := t.procs[key]
+	t.mu.Unlock()
+	if dup {
+		return nil, ipc.Errorf(ipc.EEXIST, "pid %d of %s runs here already", r.PID, r.Inst)
+	}
+	var cmd *exec.Cmd
+	var conf *confinement
+	var err error
+	if strings.HasPrefix(r.Prog, "/") {
+		cmd, conf, err = t.confinedCmd(r)
+	} else {
+		cmd, err = t.nativeCmd(r)
+	}
+	if err != nil {
+		return nil, err
+	}
+	io, err := t.stdio(r)
+	if err != nil {
+		return nil, err
+	}
+	// The lifeline: the process (or its init) reads it and ends when it
+	// closes, which happens when this daemon dies. Pdeathsig would also
+	// fire when merely the thread that forked exits.
+	lifeR, lifeW, err := os.Pipe()
+	if err != nil {
+		io.abort()
+		return nil, err
+	}
+	cmd.ExtraFiles = append(cmd.ExtraFiles, lifeR)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = io.files[0], io.files[1], io.files[2]
+	if r.Tty != nil {
+		cmd.SysProcAttr.Setsid, cmd.SysProcAttr.Setctty, cmd.SysProcAttr.Ctty = true, true, 0
+		cmd.SysProcAttr.Setpgid = false
+	}
+	err = cmd.Start()
+	lifeR.Close()
+	if err != nil {
+		lifeW.Close()
+		io.abort()
+		if conf != nil {
+			for _, f := range cmd.ExtraFiles {
+				f.Close()
+			}
+			conf.close()
+		}
+		return nil, ipc.Errorf(ipc.ENOEXEC, "start %s: %v", r.Prog, err)
+	}
+	io.started()
+	if conf != nil {
+		for _, f := range cmd.ExtraFiles {
+			f.Close() // the init's ends (the lifeline's is closed already)
+		}
+		if err := conf.afterStart(cmd.Process.Pid); err != nil {
+			_ = cmd.Process.Kill()
+			t.n.log.Warn("confinement", zap.Error(err))
+		}
+	}
+	hp := &hostProc{key: key, cmd: cmd, tty: io.tty, conf: conf, lifeline: lifeW, done: make(chan struct{})}
+	t.mu.Lock()
+	t.procs[key] = hp
+	t.mu.Unlock()
+	go t.reap(hp, io, r)
+	return &ipc.SysSpawnRep{HostPID: cmd.Process.Pid}, nil
+}
+
+// nativeCmd prepares a libvos-native program: the image's binary, called
+// by the command's name, told its instance, pid and credentials through
+// its environment. It runs as the host's nobody: everything it does goes
+// through VOS servers.
+func (t *sysTask) nativeCmd(r *ipc.SysSpawnReq) (*exec.Cmd, error) {
+	box, cmds, err := t.box()
+	if err != nil {
+		return nil, ipc.Errorf(ipc.ENOENT, "%v", err)
+	}
+	if !cmds[r.Prog] {
+		return nil, ipc.Errorf(ipc.ENOENT, "no such program in the image (run image commands by name, host binaries by absolute path)")
+	}
+	url := t.n.URL()
+	if url == "" {
+		return nil, ipc.Errorf(ipc.ENOTCONN, "node %s has no client address for processes", t.n.opts.Name)
+	}
+	user := bus.ProcessUser(r.Inst, r.PID)
+	env := append(append([]string{"PATH=/bin:/usr/bin", "HOME=/"}, r.Env...),
+		"VOS_URL="+url, "VOS_INSTANCE="+r.Inst, "VOS_NODE="+t.n.opts.Name,
+		"VOS_PID="+strconv.Itoa(r.PID), "VOS_PPID="+strconv.Itoa(r.PPID),
+		"VOS_USER="+user, "VOS_PASS="+bus.Password(t.n.opts.Secret, user), "VOS_CWD="+r.Dir,
+		"VOS_STDIN="+streamOf(r.Stdin), "VOS_STDOUT="+streamOf(r.Stdout), "VOS_STDERR="+streamOf(r.Stderr))
+	if r.Tty != nil { // the terminal is stdout and stderr both
+		env = append(env, "TERM="+r.Tty.Term, "VOS_TTY=1", "VOS_STDERR="+streamOf(r.Stdout))
+	}
+	env = append(env, "VOS_LIFELINE=3") // the lifeline is its fd 3 (see spawn)
+	cmd := &exec.Cmd{Path: box, Args: append([]string{r.Prog}, r.Args...), Env: env, Dir: os.TempDir(),
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: true}}
+	if os.Geteuid() == 0 {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 65534, Gid: 65534}
+	}
+	return cmd, nil
+}
+
+// streamOf names the stream a child may inherit.
+func streamOf(s ipc.Stdio) string {
+	if s.Kind == ipc.StdioStream {
+		return s.Subject
+	}
+	return ""
+}
+
+// stdioSet is the plumbing between a process's standard files and VOS.
+type stdioSet struct {
+	files   [3]*os.File // the child's ends
+	mine    []*os.File  // our copies of the child's ends, closed after start
+	tty     *os.File
+	pumps   sync.WaitGroup // output copied out
+	readers []*ipc.StreamReader
+	cleanup []func()
+}
+
+func (s *stdioSet) abort() {
+	for _, f := range s.mine {
+		f.Close()
+	}
+	for _, r := range s.readers {
+		r.Close()
+	}
+	for _, f := range s.cleanup {
+		f()
+	}
+}
+
+func (s *stdioSet) started() {
+	for _, f := range s.mine {
+		f.Close()
+	}
+	s.mine = nil
+}
+
+func (t *sysTask) stdio(r *ipc.SysSpawnReq) (*stdioSet, error) {
+	s := &stdioSet{}
+	ctx, cancel := context.WithTimeout(context.Background(), streamWait)
+	defer cancel()
+	if r.Tty != nil {
+		master, slave, err := pty.Open()
+		if err != nil {
+			return nil, ipc.Errorf(ipc.EIO, "pty: %v", err)
+		}
+		_ = pty.Setsize(master, &pty.Winsize{Rows: r.Tty.Rows, Cols: r.Tty.Cols})
+		s.files = [3]*os.File{slave, slave, slave}
+		s.mine, s.tty = []*os.File{slave}, master
+		s.cleanup = append(s.cleanup, func() { master.Close() })
+		if err := t.output(ctx, s, r.Stdout, master); err != nil {
+			s.abort()
+			return nil, err
+		}
+		if err := t.input(ctx, s, r, r.Stdin, master); err != nil {
+			s.abort()
+			return nil, err
+		}
+		return s, nil
+	}
+	for i, spec := range []ipc.Stdio{r.Stdin, r.Stdout, r.Stderr} {
+		var err error
+		if i == 0 {
+			err = t.stdinOf(ctx, s, r, spec)
+		} else {
+			err = t.stdoutOf(ctx, s, r, spec, i)
+		}
+		if err != nil {
+			s.abort()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func (t *sysTask) stdinOf(ctx context.Context, s *stdioSet, r *ipc.SysSpawnReq, spec ipc.Stdio) error {
+	if spec.Kind == ipc.StdioNull {
+		f, err := os.Open(os.DevNull)
+		if err != nil {
+			return err
+		}
+		s.files[0], s.mine = f, append(s.mine, f)
+		return nil
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	s.files[0], s.mine = pr, append(s.mine, pr)
+	return t.input(ctx, s, r, spec, pw)
+}
+
+// input feeds w from a stream or an instance file, closing w at its end.
+func (t *sysTask) input(ctx context.Context, s *stdioSet, r *ipc.SysSpawnReq, spec ipc.Stdio, w io.WriteCloser) error {
+	switch spec.Kind {
+	case ipc.StdioStream:
+		rd, err := ipc.ServeStream(t.n.nc, spec.Subject, w)
+		if err != nil {
+			w.Close()
+			return err
+		}
+		s.readers = append(s.readers, rd)
+		go func() {
+			<-rd.Done()
+			if r.Tty == nil {
+				w.Close() // end of file; a terminal stays open
+			}
+		}()
+		if r.Tty == nil {
+			s.cleanup = append(s.cleanup, func() { w.Close() })
+		}
+	case ipc.StdioFile:
+		f, err := openVFile(ctx, t.n.ipc.WithCred(&ipc.Cred{UID: r.UID, GID: r.GID}), r.Inst, spec.Path, ipc.O_RDONLY, 0)
+		if err != nil {
+			w.Close()
+			return err
+		}
+		go func() {
+			_, _ = io.Copy(w, f)
+			w.Close()
+			f.Close()
+		}()
+	case ipc.StdioNull:
+		w.Close()
+	}
+	return nil
+}
+
+func (t *sysTask) stdoutOf(ctx context.Context, s *stdioSet, r *ipc.SysSpawnReq, spec ipc.Stdio, i int) error {
+	if spec.Kind == ipc.StdioNull {
+		f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		s.files[i], s.mine = f, append(s.mine, f)
+		return nil
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	s.files[i], s.mine = pw, append(s.mine, pw)
+	if spec.Kind == ipc.StdioFile {
+		flags := ipc.O_WRONLY | ipc.O_CREAT | ipc.O_TRUNC
+		if spec.Append {
+			flags = ipc.O_WRONLY | ipc.O_CREAT | ipc.O_APPEND
+		}
+		f, err := openVFile(ctx, t.n.ipc.WithCred(&ipc.Cred{UID: r.UID, GID: r.GID}), r.Inst, spec.Path, flags, 0o644)
+		if err != nil {
+			pr.Close()
+			return err
+		}
+		s.pumps.Add(1)
+		go func() {
+			defer s.pumps.Done()
+			_, _ = io.Copy(f, pr)
+			pr.Close()
+			f.Close()
+		}()
+		return nil
+	}
+	return t.output(ctx, s, spec, pr)
+}
+
+// output copies rd into a stream until rd ends. The stream is joined now,
+// so that its reader counts this process as a writer before the spawn
+// returns.
+func (t *sysTask) output(ctx context.Context, s *stdioSet, spec ipc.Stdio, rd io.ReadCloser) error {
+	if spec.Kind != ipc.StdioStream {
+		go func() { _, _ = io.Copy(io.Discard, rd) }()
+		return nil
+	}
+	w, err := ipc.OpenStream(ctx, t.n.ipc, spec.Subject, streamWait)
+	if err != nil {
+		rd.Close()
+		return ipc.Errorf(ipc.EPIPE, "stream %s has no reader: %v", spec.Subject, err)
+	}
+	s.pumps.Add(1)
+	go func() {
+		defer s.pumps.Done()
+		buf := make([]byte, ipc.StreamChunk)
+		br := bufio.NewReaderSize(rd, ipc.StreamChunk)
+		for {
+			n, err := br.Read(buf)
+			if n > 0 {
+				if _, werr := w.Write(buf[:n]); werr != nil {
+					break // reader gone: the process gets EPIPE on its next write
+				}
+			}
+			if err != nil {
+				break
+			}
+		}
+		rd.Close()
+		_ = w.Close()
+	}()
+	return nil
+}
+
+// reap waits for a process, lets its output drain, and reports its exit.
+func (t *sysTask) reap(hp *hostProc, s *stdioSet, r *ipc.SysSpawnReq) {
+	err := hp.cmd.Wait()
+	code, sig := 0, 0
+	if st, ok := hp.cmd.ProcessState.Sys().(syscall.WaitStatus); ok {
+		switch {
+		case st.Signaled():
+			sig = int(st.Signal())
+		case st.Exited():
+			code = st.ExitStatus()
+		}
+	} else if err != nil {
+		code = 127
+	}
+	hp.lifeline.Close()
+	if hp.conf != nil { // the binary's own status, from its init
+		hp.conf.wait()
+		if st := hp.conf.status; st != nil {
+			code, sig = st.Code, st.Signal
+		}
+	}
+	if hp.tty != nil {
+		// The terminal's output ends when every holder of the slave is gone.
+		done := make(chan struct{})
+		go func() { s.pumps.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second):
+			hp.tty.Close()
+		}
+	}
+	s.pumps.Wait()
+	for _, rd := range s.readers {
+		rd.Close()
+	}
+	for _, f := range s.cleanup {
+		f()
+	}
+	t.mu.Lock()
+	delete(t.procs, hp.key)
+	t.mu.Unlock()
+	close(hp.done)
+	t.reportExit(r.Inst, r.PID, code, sig)
+}
+
+// reportExit tells PM, retrying while PM restarts or moves.
+func (t *sysTask) reportExit(inst string, pid, code, sig int) {
+	c := ipc.NewConn(t.n.nc, ipc.CallerKernel)
+	c.RetryNoServer = 30 * time.Second
+	for attempt := 0; attempt < 10; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := c.Call(ctx, ipc.ServerEndpoint(inst, ipc.RolePM), ipc.OpPMExit, &ipc.PMExitReq{PID: pid, Code: code, Signal: sig}, nil)
+		cancel()
+		if err == nil {
+			return
+		}
+		if t.n.ctx.Err() != nil {
+			return
+		}
+		t.n.log.Warn("report exit", zap.String("inst", inst), zap.Int("pid", pid), zap.Error(err))
+	}
+}
+
+func (n *Node) sysSignal(c *srv.Call, r *ipc.SysSignalReq) (*ipc.PMEmpty, error) {
+	if err := onlyKernel(c); err != nil {
+		return nil, err
+	}
+	n.sys.mu.Lock()
+	hp := n.sys.procs[procKey{r.Inst, r.PID}]
+	n.sys.mu.Unlock()
+	if hp == nil {
+		return nil, ipc.Errorf(ipc.ESRCH, "pid %d of %s does not run on %s", r.PID, r.Inst, n.opts.Name)
+	}
+	if r.Signal == 0 {
+		return &ipc.PMEmpty{}, nil
+	}
+	if err := hp.cmd.Process.Signal(syscall.Signal(r.Signal)); err != nil {
+		if errors.Is(err, os.ErrProcessDone) {
+			return nil, ipc.ESRCH
+		}
+		return nil, err
+	}
+	return &ipc.PMEmpty{}, nil
+}
+
+func (n *Node) sysProcs(_ *srv.Call, r *ipc.SysProcsReq) (*ipc.SysProcsRep, error) {
+	n.sys.mu.Lock()
+	defer n.sys.mu.Unlock()
+	rep := &ipc.SysProcsRep{}
+	for k := range n.sys.procs {
+		if k.inst == r.Inst {
+			rep.PIDs = append(rep.PIDs, k.pid)
+		}
+	}
+	return rep, nil
+}
+
+func (n *Node) sysResize(c *srv.Call, r *ipc.SysResizeReq) (*ipc.PMEmpty, error) {
+	n.sys.mu.Lock()
+	hp := n.sys.procs[procKey{r.Inst, r.PID}]
+	n.sys.mu.Unlock()
+	if hp == nil {
+		return nil, ipc.ESRCH
+	}
+	if hp.tty == nil {
+		return nil, ipc.Errorf(ipc.ENOTTY, "pid %d has no terminal", r.PID)
+	}
+	if err := pty.Setsize(hp.tty, &pty.Winsize{Rows: r.Rows, Cols: r.Cols}); err != nil {
+		return nil, err
+	}
+	return &ipc.PMEmpty{}, nil
+}
+
+// killAll stops every process of the node (shutdown) and waits for their
+// exits to be reported.
+func (t *sysTask) killAll() {
+	t.mu.Lock()
+	procs := make([]*hostProc, 0, len(t.procs))
+	for _, hp := range t.procs {
+		procs = append(procs, hp)
+	}
+	t.mu.Unlock()
+	for _, hp := range procs {
+		_ = hp.cmd.Process.Signal(syscall.SIGKILL)
+	}
+	for _, hp := range procs {
+		select {
+		case <-hp.done:
+		case <-time.After(5 * time.Second):
+		}
+	}
+}
+
+// defaultBox is the image's multi-call binary: beside this executable, or
+// in PATH.
+func defaultBox() string {
+	if self, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(self), "vosbox")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("vosbox"); err == nil {
+		return p
+	}
+	return "vosbox"
+}

@@ -1,0 +1,298 @@
+package libvos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/vos-os/vos/ipc"
+)
+
+// The process side of libvos, shaped like os.StartProcess and
+// os.Process: every call is a message to PM.
+
+// FromEnv returns the OS of a VOS-native process, from the environment
+// its node's system task gave it: the node's NATS address, the instance,
+// the process's pid and credentials, its working directory.
+func FromEnv() (*OS, error) {
+	url, inst, pid := os.Getenv("VOS_URL"), os.Getenv("VOS_INSTANCE"), os.Getenv("VOS_PID")
+	if url == "" || inst == "" || pid == "" {
+		return nil, errors.New("libvos: not a VOS process (VOS_URL, VOS_INSTANCE and VOS_PID are not all set)")
+	}
+	nc, err := nats.Connect(url,
+		nats.UserInfo(os.Getenv("VOS_USER"), os.Getenv("VOS_PASS")),
+		nats.CustomInboxPrefix(ipc.InboxPrefix(inst, pid)),
+		nats.Name("vos-"+inst+"-"+pid),
+		nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	if err != nil {
+		return nil, fmt.Errorf("libvos: connect to %s: %w", url, err)
+	}
+	c := ipc.NewConn(nc, pid)
+	c.RetryNoServer = 10 * time.Second // ride out a server's restart or move
+	o := New(c, inst)
+	if cwd := os.Getenv("VOS_CWD"); cwd != "" && cwd != "/" {
+		if err := o.Chdir(cwd); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+var (
+	defaultOnce sync.Once
+	defaultOS   *OS
+	defaultErr  error
+)
+
+// Default is the process's OS from its environment, made on first use.
+func Default() (*OS, error) {
+	defaultOnce.Do(func() { defaultOS, defaultErr = FromEnv() })
+	return defaultOS, defaultErr
+}
+
+// Getpid is the caller's VOS pid (0 for the kernel and tools).
+func (o *OS) Getpid() int {
+	pid, _ := strconv.Atoi(o.c.Caller())
+	return pid
+}
+
+func (o *OS) pm() ipc.Endpoint { return ipc.ServerEndpoint(o.inst, ipc.RolePM) }
+
+func (o *OS) pmCall(ctx context.Context, op ipc.Op, req, rep any) error {
+	return o.c.Call(ctx, o.pm(), op, req, rep)
+}
+
+// Getppid is the parent's pid.
+func (o *OS) Getppid() (int, error) {
+	info, err := o.ProcessInfo(0)
+	if err != nil {
+		return 0, err
+	}
+	return info.PPID, nil
+}
+
+// ProcessInfo describes a process (0: the caller).
+func (o *OS) ProcessInfo(pid int) (*ipc.ProcInfo, error) {
+	var info ipc.ProcInfo
+	if err := o.pmCall(context.Background(), ipc.OpPMInfo, &ipc.PMInfoReq{PID: pid}, &info); err != nil {
+		return nil, &os.SyscallError{Syscall: "getpid", Err: err}
+	}
+	return &info, nil
+}
+
+// Processes lists the instance's processes.
+func (o *OS) Processes() ([]ipc.ProcInfo, error) {
+	var rep ipc.PMPsRep
+	if err := o.pmCall(context.Background(), ipc.OpPMPs, &ipc.PMPsReq{}, &rep); err != nil {
+		return nil, err
+	}
+	return rep.Procs, nil
+}
+
+// Kill sends sig to pid (or to process group -pid), as kill(2).
+func (o *OS) Kill(pid int, sig syscall.Signal) error {
+	if err := o.pmCall(context.Background(), ipc.OpPMKill, &ipc.PMKillReq{Pid: pid, Signal: int(sig)}, nil); err != nil {
+		return &os.SyscallError{Syscall: "kill", Err: err}
+	}
+	return nil
+}
+
+// Setpgid moves pid (0: the caller) into group pgid (0: its own).
+func (o *OS) Setpgid(pid, pgid int) error {
+	if err := o.pmCall(context.Background(), ipc.OpPMSetpgid, &ipc.PMSetpgidReq{PID: pid, Pgid: pgid}, nil); err != nil {
+		return &os.SyscallError{Syscall: "setpgid", Err: err}
+	}
+	return nil
+}
+
+// ProcAttr says how to start a process.
+type ProcAttr struct {
+	Dir  string   // working directory (default: the caller's)
+	Env  []string // KEY=value
+	Node string   // "" for the least-loaded node
+	// Stdin, Stdout and Stderr: Null(), Stream(subject), FileIn/FileOut.
+	// The zero value is /dev/null.
+	Stdin, Stdout, Stderr ipc.Stdio
+	Tty                   *ipc.Tty
+	// Pgid: 0 joins the caller's group, -1 leads a new one.
+	Pgid int
+}
+
+// Null is /dev/null.
+func Null() ipc.Stdio { return ipc.Stdio{Kind: ipc.StdioNull} }
+
+// Stream is a stream subject (a pipe, or another process's stdio).
+func Stream(subject string) ipc.Stdio { return ipc.Stdio{Kind: ipc.StdioStream, Subject: subject} }
+
+// FileIn reads an instance file as stdin.
+func FileIn(path string) ipc.Stdio { return ipc.Stdio{Kind: ipc.StdioFile, Path: path} }
+
+// FileOut writes an instance file (truncated, or appended to).
+func FileOut(path string, appendTo bool) ipc.Stdio {
+	return ipc.Stdio{Kind: ipc.StdioFile, Path: path, Append: appendTo}
+}
+
+// Process is a started process.
+type Process struct {
+	Pid  int
+	Node string
+	o    *OS
+	done atomic.Bool
+}
+
+// StartProcess starts prog (an image command's name, or a host binary's
+// absolute path) with args (argv[1:]).
+func (o *OS) StartProcess(prog string, args []string, attr *ProcAttr) (*Process, error) {
+	if attr == nil {
+		attr = &ProcAttr{}
+	}
+	dir := attr.Dir
+	if dir == "" {
+		dir, _ = o.Getwd()
+	}
+	req := &ipc.PMSpawnReq{Prog: prog, Args: args, Env: attr.Env, Dir: dir, Node: attr.Node,
+		Stdin: attr.Stdin, Stdout: attr.Stdout, Stderr: attr.Stderr, Tty: attr.Tty, Pgid: attr.Pgid}
+	for _, s := range []*ipc.Stdio{&req.Stdin, &req.Stdout, &req.Stderr} {
+		if s.Kind == ipc.StdioFile && !strings.HasPrefix(s.Path, "/") {
+			s.Path = joinPath(dir, s.Path)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var rep ipc.PMSpawnRep
+	if err := o.pmCall(ctx, ipc.OpPMSpawn, req, &rep); err != nil {
+		return nil, &os.PathError{Op: "fork/exec", Path: prog, Err: err}
+	}
+	return &Process{Pid: rep.PID, Node: rep.Node, o: o}, nil
+}
+
+// Signal sends sig to the process.
+func (p *Process) Signal(sig syscall.Signal) error { return p.o.Kill(p.Pid, sig) }
+
+// Kill sends SIGKILL.
+func (p *Process) Kill() error { return p.Signal(syscall.SIGKILL) }
+
+// Wait waits for the process to end. A process waits for its own
+// children; the kernel (a tool) may wait for any process.
+func (p *Process) Wait() (*ProcessState, error) {
+	if p.done.Load() {
+		return nil, errors.New("libvos: Wait was already called")
+	}
+	st, err := p.o.waitOpt(p.Pid, false)
+	if err == nil {
+		p.done.Store(true)
+	}
+	return st, err
+}
+
+// Wait waits for a child, as waitpid(2): pid -1 any, >0 that one, 0 the
+// caller's group, < -1 a group. With nohang it returns (nil, nil) when no
+// child has ended yet.
+func (o *OS) Wait(pid int, nohang bool) (*ProcessState, error) {
+	if o.Getpid() == 0 && pid <= 0 {
+		return nil, &os.SyscallError{Syscall: "wait", Err: ipc.ECHILD}
+	}
+	return o.waitOpt(pid, nohang)
+}
+
+func (o *OS) waitOpt(pid int, nohang bool) (*ProcessState, error) {
+	for {
+		// PM holds a wait up to ten seconds and then says EAGAIN; asking
+		// again also survives a PM restart.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		var rep ipc.PMWaitRep
+		err := o.pmCall(ctx, ipc.OpPMWait, &ipc.PMWaitReq{Pid: pid, NoHang: nohang}, &rep)
+		cancel()
+		switch {
+		case err == nil:
+			if rep.PID == 0 {
+				return nil, nil
+			}
+			return &ProcessState{Pid: rep.PID, Code: rep.Code, Sig: rep.Signal}, nil
+		case errors.Is(err, ipc.EAGAIN), errors.Is(err, ipc.ErrTimeout):
+			continue
+		default:
+			return nil, &os.SyscallError{Syscall: "wait", Err: err}
+		}
+	}
+}
+
+// ProcessState is how a process ended.
+type ProcessState struct {
+	Pid  int
+	Code int // exit code, when it exited
+	Sig  int // the signal that killed it, or 0
+}
+
+// Exited tells whether the process exited (rather than being killed).
+func (s *ProcessState) Exited() bool { return s.Sig == 0 }
+
+// Success tells whether it exited with code 0.
+func (s *ProcessState) Success() bool { return s.Sig == 0 && s.Code == 0 }
+
+// ExitCode is the code a shell reports: the exit code, or 128+signal.
+func (s *ProcessState) ExitCode() int {
+	if s.Sig != 0 {
+		return 128 + s.Sig
+	}
+	return s.Code
+}
+
+func (s *ProcessState) String() string {
+	if s.Sig != 0 {
+		return "signal: " + syscall.Signal(s.Sig).String()
+	}
+	return "exit status " + strconv.Itoa(s.Code)
+}
+
+// Stdio is the calling process's own standard streams, for children to
+// inherit (a stream subject, or /dev/null).
+func Stdio() (stdin, stdout, stderr ipc.Stdio) {
+	pick := func(k string) ipc.Stdio {
+		if s := os.Getenv(k); s != "" {
+			return Stream(s)
+		}
+		return Null()
+	}
+	return pick("VOS_STDIN"), pick("VOS_STDOUT"), pick("VOS_STDERR")
+}
+
+var pipeSeq atomic.Uint64
+
+// Pipe returns a new stream subject owned by the calling process, to
+// connect a writer child to a reader child: start the reader first (it
+// serves the stream), then the writers.
+func (o *OS) Pipe() string {
+	return fmt.Sprintf("%s.pipe.%d", ipc.ProcSubject(o.inst, o.Getpid(), "io"), pipeSeq.Add(1))
+}
+
+// HoldStream joins a stream as a writer without writing, so its reader
+// sees no end of file until Close: hold a pipe while starting its writers.
+func (o *OS) HoldStream(subject string) (*ipc.StreamWriter, error) {
+	return ipc.OpenStream(context.Background(), o.c, subject, 10*time.Second)
+}
+
+// WatchLifeline ends the process when its node daemon dies: the system
+// task gives every process the read end of a pipe (VOS_LIFELINE names its
+// descriptor) whose write end only the daemon holds. vosbox calls it at
+// start; a VOS-native program of its own should too.
+func WatchLifeline() {
+	fd, err := strconv.Atoi(os.Getenv("VOS_LIFELINE"))
+	if err != nil || fd < 3 {
+		return
+	}
+	f := os.NewFile(uintptr(fd), "lifeline")
+	go func() {
+		var b [1]byte
+		_, _ = f.Read(b[:]) // returns only at the daemon's end
+		os.Exit(128 + int(syscall.SIGKILL))
+	}()
+}
