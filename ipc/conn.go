@@ -104,7 +104,12 @@ func (c *Conn) RawCall(ctx context.Context, ep Endpoint, op Op, req any) ([]byte
 			if derr != nil {
 				return nil, &CallError{Endpoint: ep.Prefix, Op: op, Err: derr}
 			}
-			return body, replyError(errno, text)
+			if errno != ENOTCONN || c.RetryNoServer <= 0 {
+				return body, replyError(errno, text)
+			}
+			// ENOTCONN: a failing server rejected it unhandled; as safe
+			// to retry as no responders.
+			err = nats.ErrNoResponders
 		}
 		if errors.Is(err, nats.ErrNoResponders) && c.RetryNoServer > 0 {
 			if giveUp.IsZero() {

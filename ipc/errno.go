@@ -59,7 +59,7 @@ const (
 	ENOTSUP      Errno = 95
 	EADDRINUSE   Errno = 98
 	ECONNREFUSED Errno = 111
-	ENOTCONN     Errno = 107
+	ENOTCONN     Errno = 107 // reserved: a failing server's "not handled" (see Service.Reject)
 	ETIMEDOUT    Errno = 110
 	EHOSTDOWN    Errno = 112
 	ECANCELED    Errno = 125

@@ -74,6 +74,9 @@ type ServeOptions struct {
 	// server uses it to fail and be restarted from its journal, since its
 	// memory may be inconsistent.
 	OnPanic func(v any)
+	// Stats, if set, is where the service counts (to keep counting across
+	// a stop and a new Serve); default: its own.
+	Stats *Stats
 }
 
 // Service is a subscription that dispatches messages to a handler on a
@@ -88,11 +91,12 @@ type Service struct {
 	// callers: the last subject token is the caller's (endpoints, not events)
 	callers bool
 
-	mu      sync.RWMutex // held for reading while queueing a message
-	stopped bool
-	aborted atomic.Bool
-	ch      chan *nats.Msg
-	wg      sync.WaitGroup
+	mu        sync.RWMutex // held for reading while queueing a message
+	stopped   bool
+	aborted   atomic.Bool
+	rejecting atomic.Bool
+	ch        chan *nats.Msg
+	wg        sync.WaitGroup
 }
 
 // Serve subscribes to the endpoint (in its queue group) and dispatches.
@@ -111,7 +115,10 @@ func serve(nc *nats.Conn, subject, queue string, callers bool, h Handler, opts S
 	if opts.Workers <= 0 {
 		opts.Workers = 64
 	}
-	s := &Service{nc: nc, h: h, opts: opts, log: opts.Log, stats: new(Stats), callers: callers,
+	if opts.Stats == nil {
+		opts.Stats = new(Stats)
+	}
+	s := &Service{nc: nc, h: h, opts: opts, log: opts.Log, stats: opts.Stats, callers: callers,
 		ch: make(chan *nats.Msg, 4*opts.Workers)}
 	if s.log == nil {
 		s.log = zap.NewNop()
@@ -155,10 +162,16 @@ func (s *Service) enqueue(m *nats.Msg) {
 func (s *Service) work() {
 	defer s.wg.Done()
 	for nm := range s.ch {
-		if s.aborted.Load() {
-			continue
+		switch {
+		case s.aborted.Load():
+		case s.rejecting.Load():
+			if nm.Reply != "" {
+				data, _ := EncodeReply(ENOTCONN, "server went away before handling the request", nil)
+				_ = s.nc.Publish(nm.Reply, data)
+			}
+		default:
+			s.dispatch(nm)
 		}
-		s.dispatch(nm)
 	}
 }
 
@@ -189,11 +202,31 @@ func (s *Service) dispatch(nm *nats.Msg) {
 	s.h(m)
 }
 
-// Stop unsubscribes, lets the workers finish what is queued, and returns
-// when they are done. Deferred replies still pending are the owner's.
+// Stop unsubscribes, handles every message already delivered (drain), lets
+// the workers finish, and returns when they are done: a request that
+// reached this service is answered, one that did not finds no server and
+// is retried elsewhere. Deferred replies still pending are the owner's.
 func (s *Service) Stop() {
+	if s.sub != nil {
+		closed := s.sub.StatusChanged(nats.SubscriptionClosed)
+		if err := s.sub.Drain(); err == nil {
+			_ = s.nc.FlushTimeout(time.Second)
+			select {
+			case <-closed:
+			case <-time.After(10 * time.Second):
+			}
+		}
+	}
 	s.shutdown()
 	s.wg.Wait()
+}
+
+// Reject stops at once, answering the messages still queued with
+// ENOTCONN ("not handled"), which callers retry elsewhere: a server that
+// failed answers rather than leaving its callers to time out.
+func (s *Service) Reject() {
+	s.rejecting.Store(true)
+	s.shutdown()
 }
 
 // Abort stops at once: queued messages are dropped (their callers time out),

@@ -11,10 +11,11 @@ import (
 // vfile is an instance file the kernel reads or writes for a process
 // (stdio redirected to a file), with the process's credentials.
 type vfile struct {
-	c   *ipc.Conn
-	ep  ipc.Endpoint
-	ino uint64
-	off int64
+	c      *ipc.Conn
+	ep     ipc.Endpoint
+	ino    uint64
+	off    int64
+	append bool // every write goes to the end, wherever others wrote
 }
 
 func openVFile(ctx context.Context, c *ipc.Conn, inst, path string, flags int, mode uint32) (*vfile, error) {
@@ -23,11 +24,7 @@ func openVFile(ctx context.Context, c *ipc.Conn, inst, path string, flags int, m
 	if err := c.Call(ctx, ep, ipc.OpFSOpen, &ipc.FSOpenReq{Path: path, Flags: flags, Mode: mode}, &rep); err != nil {
 		return nil, &fileError{path: path, err: err}
 	}
-	f := &vfile{c: c, ep: ep, ino: rep.Attr.Ino}
-	if flags&ipc.O_APPEND != 0 {
-		f.off = rep.Attr.Size
-	}
-	return f, nil
+	return &vfile{c: c, ep: ep, ino: rep.Attr.Ino, append: flags&ipc.O_APPEND != 0}, nil
 }
 
 type fileError struct {
@@ -58,7 +55,7 @@ func (f *vfile) Write(p []byte) (int, error) {
 	for n < len(p) {
 		end := min(n+ipc.MaxIO, len(p))
 		var rep ipc.FSWriteRep
-		if err := f.c.Call(context.Background(), f.ep, ipc.OpFSWrite, &ipc.FSWriteReq{Ino: f.ino, Off: f.off, Data: p[n:end]}, &rep); err != nil {
+		if err := f.c.Call(context.Background(), f.ep, ipc.OpFSWrite, &ipc.FSWriteReq{Ino: f.ino, Off: f.off, Data: p[n:end], Append: f.append}, &rep); err != nil {
 			return n, err
 		}
 		f.off += int64(rep.N)

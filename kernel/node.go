@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -42,8 +44,8 @@ type Options struct {
 	// programs (default: vosbox beside this executable, or in PATH).
 	Box string
 
-	Heartbeat time.Duration // default 500ms
-	DownAfter time.Duration // a node silent this long is down; default 3 heartbeats
+	Heartbeat time.Duration // default 250ms
+	DownAfter time.Duration // a node silent this long is down; default 6 heartbeats
 	Replicas  int           // JetStream replicas for VOS state; default 1
 }
 
@@ -65,6 +67,7 @@ type Node struct {
 	wg       sync.WaitGroup
 	kick     chan struct{} // asks the reconciler to run now
 	started  time.Time
+	leading  atomic.Bool // this node holds the lease
 
 	mu         sync.Mutex // guards the caches below
 	instances  map[string]*InstanceRecord
@@ -74,7 +77,7 @@ type Node struct {
 
 type nodeSeen struct {
 	rec  NodeRecord
-	seen time.Time // when its last heartbeat was written (server time)
+	seen time.Time // when its last heartbeat arrived (zero: it left)
 }
 
 // Start brings a node up: NATS, cluster state, heartbeat, reconciler,
@@ -90,10 +93,10 @@ func Start(opts Options) (*Node, error) {
 		opts.Log = zap.NewNop()
 	}
 	if opts.Heartbeat <= 0 {
-		opts.Heartbeat = 500 * time.Millisecond
+		opts.Heartbeat = 250 * time.Millisecond
 	}
 	if opts.DownAfter <= 0 {
-		opts.DownAfter = 3 * opts.Heartbeat
+		opts.DownAfter = 6 * opts.Heartbeat
 	}
 	if opts.Replicas <= 0 {
 		opts.Replicas = 1
@@ -144,6 +147,7 @@ func (n *Node) startBus() error {
 		n.bus, err = bus.Start(bus.Options{
 			Name: n.opts.Name, Dir: filepath.Join(n.opts.Home, "jetstream"), Secret: n.opts.Secret,
 			Listen: n.opts.Listen, ClusterListen: n.opts.ClusterListen, Routes: n.opts.Routes,
+			Logger: natsLog{n.log.Named("nats").Sugar()},
 		})
 		if err != nil {
 			return err
@@ -167,20 +171,29 @@ func (n *Node) connect(name string) (*nats.Conn, error) {
 }
 
 func (n *Node) startState() error {
-	ctx, cancel := context.WithTimeout(n.ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(n.ctx, 60*time.Second)
 	defer cancel()
 	var err error
-	// JetStream may still be electing its meta leader in a fresh cluster.
+	// JetStream may still be electing its meta leader in a fresh cluster,
+	// and requests made meanwhile are lost: try again, each try bounded.
 	for {
-		if n.st, err = openStore(ctx, n.js, n.opts.Replicas); err == nil {
+		try, cancelTry := context.WithTimeout(ctx, 2*time.Second)
+		n.st, err = openStore(try, n.js, n.opts.Replicas)
+		cancelTry()
+		if err == nil {
 			break
 		}
+		n.log.Debug("cluster state not ready", zap.Error(err))
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("kernel: cluster state: %w", err)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+	if _, err := n.nc.Subscribe(heartbeatSubject("*"), n.onBeat); err != nil {
+		return fmt.Errorf("kernel: heartbeats: %w", err)
+	}
+	n.publishBeat(false)
 	if err := n.beat(ctx); err != nil {
 		return fmt.Errorf("kernel: register node: %w", err)
 	}
@@ -249,6 +262,10 @@ func (n *Node) onNode(e jetstream.KeyValueEntry) {
 		n.log.Warn("bad node record", zap.String("key", e.Key()), zap.Error(err))
 		return
 	}
+	// Heartbeats are fresher than records: never move "seen" back.
+	if old, ok := n.nodes[e.Key()]; ok && old.seen.After(e.Created()) {
+		return
+	}
 	n.nodes[e.Key()] = nodeSeen{rec: r, seen: e.Created()}
 }
 
@@ -289,29 +306,69 @@ func (n *Node) poke() {
 	}
 }
 
+// Liveness travels as core NATS messages, not JetStream: a node's
+// heartbeat must keep flowing while JetStream elects new stream leaders
+// after a node died. The KV record is refreshed less often, for listings
+// and for nodes that start later.
+const recordEvery = 2 * time.Second
+
+func heartbeatSubject(node string) string { return "vos.ctl.hb." + node }
+
 func (n *Node) heartbeat() {
 	defer n.wg.Done()
 	t := time.NewTicker(n.opts.Heartbeat)
 	defer t.Stop()
+	var recorded time.Time
 	for {
 		select {
 		case <-n.ctx.Done():
 			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(n.ctx, n.opts.DownAfter)
+		}
+		n.publishBeat(false)
+		if time.Since(recorded) >= recordEvery {
+			ctx, cancel := context.WithTimeout(n.ctx, recordEvery)
 			if err := n.beat(ctx); err != nil && n.ctx.Err() == nil {
-				n.log.Warn("heartbeat", zap.Error(err))
+				n.log.Warn("node record", zap.Error(err))
+			} else {
+				recorded = time.Now()
 			}
 			cancel()
 		}
+		n.lead()
 	}
 }
 
+func (n *Node) record(leaving bool) *NodeRecord {
+	return &NodeRecord{Name: n.opts.Name, URL: n.URL(), PID: os.Getpid(), Started: n.started,
+		Load: loadAverage(), MemUsed: memUsed(), Leaving: leaving}
+}
+
+// publishBeat tells every node this one lives (or, leaving, that it goes).
+func (n *Node) publishBeat(leaving bool) {
+	data, err := json.Marshal(n.record(leaving))
+	if err == nil {
+		_ = n.nc.Publish(heartbeatSubject(n.opts.Name), data)
+	}
+}
+
+// onBeat notes another node's (or our own) heartbeat.
+func (n *Node) onBeat(m *nats.Msg) {
+	var r NodeRecord
+	if err := json.Unmarshal(m.Data, &r); err != nil || ipc.CheckName("node", r.Name) != nil {
+		return
+	}
+	seen := time.Now()
+	if r.Leaving {
+		seen = time.Time{}
+	}
+	n.mu.Lock()
+	n.nodes[r.Name] = nodeSeen{rec: r, seen: seen}
+	n.mu.Unlock()
+}
+
 func (n *Node) beat(ctx context.Context) error {
-	return put(ctx, n.st.nodes, n.opts.Name, &NodeRecord{
-		Name: n.opts.Name, URL: n.URL(), PID: os.Getpid(), Started: n.started,
-		Load: loadAverage(), MemUsed: memUsed(),
-	})
+	return put(ctx, n.st.nodes, n.opts.Name, n.record(false))
 }
 
 func loadAverage() float64 {
@@ -369,6 +426,9 @@ func (n *Node) liveNodes() []string {
 // Shutdown stops the node: servers first (cleanly, journals flushed), then
 // the services, the state watchers and NATS.
 func (n *Node) Shutdown() {
+	if n.nc != nil && n.st != nil {
+		n.publishBeat(true) // others fail over our servers without waiting
+	}
 	if n.sys != nil {
 		n.sys.killAll() // their exits reach PM before PM stops
 	}

@@ -18,6 +18,7 @@ const (
 	bucketInstances = "VOS_INST"  // instance -> InstanceRecord
 	bucketPlacement = "VOS_PLACE" // inst.role -> Placement (desired)
 	bucketServers   = "VOS_SRV"   // inst.role -> ServerRecord (observed)
+	bucketLease     = "VOS_LEASE" // "leader" -> the node that re-places servers of dead nodes
 )
 
 // NodeRecord is a node as its heartbeat describes it.
@@ -28,6 +29,7 @@ type NodeRecord struct {
 	Started time.Time
 	Load    float64
 	MemUsed uint64
+	Leaving bool `json:",omitempty"` // its last word: it is shutting down
 }
 
 // InstanceRecord is a launched instance.
@@ -45,6 +47,7 @@ type Placement struct {
 	Node   string
 	Reason string // manifest, auto, failover, migrate
 	Since  time.Time
+	From   string `json:",omitempty"` // the node it moved from
 }
 
 // ServerRecord is what the hosting node reports of a server.
@@ -78,7 +81,7 @@ func serverKey(inst, role string) string { return inst + "." + role }
 
 // store is typed access to the buckets.
 type store struct {
-	nodes, instances, placement, servers jetstream.KeyValue
+	nodes, instances, placement, servers, lease jetstream.KeyValue
 }
 
 func openStore(ctx context.Context, js jetstream.JetStream, replicas int) (*store, error) {
@@ -103,6 +106,9 @@ func openStore(ctx context.Context, js jetstream.JetStream, replicas int) (*stor
 		return nil, err
 	}
 	if s.servers, err = open(bucketServers, 0); err != nil {
+		return nil, err
+	}
+	if s.lease, err = open(bucketLease, 0); err != nil {
 		return nil, err
 	}
 	return &s, nil

@@ -149,7 +149,13 @@ func (s *supervisor) loop(ctx context.Context, sv *supervised) {
 		log.Warn("read server record", zap.Error(err))
 	}
 	if rec.Node != n.opts.Name && rec.Node != "" {
-		rec.addEvent("moved", n.opts.Name, "from "+rec.Node)
+		what := "moved"
+		n.mu.Lock()
+		if p, ok := n.placements[key]; ok && p.Reason != "" {
+			what = p.Reason // failover, migrate
+		}
+		n.mu.Unlock()
+		rec.addEvent(what, n.opts.Name, "from "+rec.Node)
 	}
 	rec.Node = n.opts.Name
 	backoff := restartMin

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -66,6 +67,9 @@ func Start(o Options) (*Server, error) {
 		MaxPayload:                 MaxPayload,
 		CustomClientAuthentication: authenticator{secret: o.Secret},
 		DisableJetStreamBanner:     true,
+		// A peer that is down is retried every second: say so once a minute.
+		ConnectErrorReports:   60,
+		ReconnectErrorReports: 60,
 	}
 	if o.Listen == "" {
 		sopts.DontListen = true
@@ -101,13 +105,21 @@ func Start(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bus: %w", err)
 	}
-	if o.Logger != nil {
-		ns.SetLoggerV2(o.Logger, false, false, false)
-	}
+	// nats-server's own logger exits the process on a fatal error; ours
+	// records it so that Start can fail with it instead.
+	fl := &fatalLog{Logger: o.Logger}
+	ns.SetLoggerV2(fl, false, false, false)
 	go ns.Start()
-	if !ns.ReadyForConnections(30 * time.Second) {
+	ready := false
+	for deadline := time.Now().Add(30 * time.Second); !ready && fl.fatal() == "" && time.Now().Before(deadline); {
+		ready = ns.ReadyForConnections(20 * time.Millisecond)
+	}
+	if msg := fl.fatal(); msg != "" || !ready {
 		ns.Shutdown()
-		return nil, fmt.Errorf("bus: nats-server %s not ready (is %s in use?)", o.Name, o.Listen)
+		if msg == "" {
+			msg = "not ready after 30s"
+		}
+		return nil, fmt.Errorf("bus: nats-server %s: %s", o.Name, msg)
 	}
 	return &Server{ns: ns, secret: o.Secret}, nil
 }
@@ -231,6 +243,9 @@ func Permissions(user string) (*server.Permissions, bool) {
 		Subscribe: &server.SubjectPermission{
 			Allow: []string{ipc.InboxPrefix(inst, caller) + ".>", root + ".proc." + caller + ".>", root + ".ev.>"},
 		},
+		// A process answers the messages of the streams it serves (its
+		// own pipes), and nothing else.
+		Response: &server.ResponsePermission{MaxMsgs: 1, Expires: time.Minute},
 	}, true
 }
 
@@ -281,4 +296,59 @@ func LoadSecret(dir string) ([]byte, error) {
 		return nil, err
 	}
 	return []byte(secret), nil
+}
+
+// fatalLog passes everything to Logger (if any) and keeps the first fatal
+// message.
+type fatalLog struct {
+	server.Logger
+	mu  sync.Mutex
+	msg string
+}
+
+func (l *fatalLog) fatal() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.msg
+}
+
+func (l *fatalLog) Fatalf(format string, v ...any) {
+	l.mu.Lock()
+	if l.msg == "" {
+		l.msg = fmt.Sprintf(format, v...)
+	}
+	l.mu.Unlock()
+	if l.Logger != nil {
+		l.Logger.Fatalf(format, v...)
+	}
+}
+
+func (l *fatalLog) Noticef(format string, v ...any) {
+	if l.Logger != nil {
+		l.Logger.Noticef(format, v...)
+	}
+}
+
+func (l *fatalLog) Warnf(format string, v ...any) {
+	if l.Logger != nil {
+		l.Logger.Warnf(format, v...)
+	}
+}
+
+func (l *fatalLog) Errorf(format string, v ...any) {
+	if l.Logger != nil {
+		l.Logger.Errorf(format, v...)
+	}
+}
+
+func (l *fatalLog) Debugf(format string, v ...any) {
+	if l.Logger != nil {
+		l.Logger.Debugf(format, v...)
+	}
+}
+
+func (l *fatalLog) Tracef(format string, v ...any) {
+	if l.Logger != nil {
+		l.Logger.Tracef(format, v...)
+	}
 }

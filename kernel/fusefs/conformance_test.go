@@ -3,7 +3,6 @@ package fusefs_test
 import (
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 	"sync/atomic"
 	"syscall"
@@ -13,10 +12,6 @@ import (
 	"github.com/vos-os/vos/internal/vostest"
 	"github.com/vos-os/vos/kernel/fusefs"
 )
-
-// mountKnownFailures names the fstest cases that fail through the mount,
-// and why. Delete a row when fixed.
-var mountKnownFailures = map[string]string{}
 
 // TestConformance runs VOS's own conformance suite (internal/fstest)
 // through the mount, with the host adapter pointed at the mount: the same
@@ -29,9 +24,6 @@ func TestConformance(t *testing.T) {
 	_, dir := mount(t, c, "conform", "", fusefs.Options{})
 	var n atomic.Int64
 	fstest.Run(t, func(t *testing.T) fstest.FS {
-		if why, ok := mountKnownFailures[path.Base(t.Name())]; ok {
-			t.Skip(why)
-		}
 		sub := filepath.Join(dir, fmt.Sprintf("case%d", n.Add(1)))
 		if err := os.Mkdir(sub, 0o755); err != nil {
 			t.Fatal(err)

@@ -93,8 +93,6 @@ var posixSkipsItself = map[string]string{
 	"XAttrLarge": "the FS contract has no extended attributes (setxattr answers EOPNOTSUPP)",
 	"Tmpfile": "the FS contract cannot create an inode without a name, so O_TMPFILE answers EOPNOTSUPP " +
 		"(programs fall back to a named temporary file)",
-	"RenameOpenDir": "FS server: a directory removed by rename (or rmdir) while open is forgotten at once, " +
-		"so fstat of the open descriptor answers ENOENT (servers/fs keeps only regular files as orphans)",
 }
 
 // TestPosix runs go-fuse's POSIX conformance suite against a mount of a

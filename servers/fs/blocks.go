@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -145,6 +146,25 @@ func (t *batch) wait(ctx context.Context) error {
 		}
 	}
 	return first
+}
+
+// maxBatch bounds the block writes in flight in one batch.
+const maxBatch = 1024
+
+// stored lists the blocks of an inode that the store holds.
+func (b *blockStore) stored(ctx context.Context, ino uint64) ([]uint64, error) {
+	prefix := b.prefix + strconv.FormatUint(ino, 16) + "."
+	info, err := b.stream.Info(ctx, jetstream.WithSubjectFilter(prefix+">"))
+	if err != nil {
+		return nil, fmt.Errorf("list blocks of inode %d: %w", ino, err)
+	}
+	out := make([]uint64, 0, len(info.State.Subjects))
+	for subj := range info.State.Subjects {
+		if blk, err := strconv.ParseUint(strings.TrimPrefix(subj, prefix), 16, 64); err == nil {
+			out = append(out, blk)
+		}
+	}
+	return out, nil
 }
 
 // purgeAll removes every block of an inode with one stream purge.

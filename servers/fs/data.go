@@ -281,9 +281,24 @@ func (s *Server) clear(p pending) error {
 			}
 			blk++
 		}
-		for ; int64(blk)*BlockSize < p.To; blk++ {
-			if err := b.del(p.Ino, blk); err != nil {
+		// Delete only the blocks that exist: a sparse file may span far
+		// more blocks than it stores.
+		stored, err := s.blocks.stored(ctx, p.Ino)
+		if err != nil {
+			return err
+		}
+		for _, k := range stored {
+			if k < blk || int64(k)*BlockSize >= p.To {
+				continue
+			}
+			if err := b.del(p.Ino, k); err != nil {
 				return err
+			}
+			if len(b.futures) >= maxBatch {
+				if err := b.wait(ctx); err != nil {
+					return err
+				}
+				b = s.blocks.batch()
 			}
 		}
 		if err := b.wait(ctx); err != nil {

@@ -126,9 +126,18 @@ func (s *Server) setattr(c *srv.Call, r *ipc.FSSetattrReq) (*ipc.FSAttrRep, erro
 	if valid&ipc.SetGID != 0 && r.GID != in.GID && cred.UID != 0 && (cred.UID != in.UID || !cred.InGroup(r.GID)) {
 		return nil, ipc.EPERM
 	}
-	if valid&(ipc.SetUID|ipc.SetGID) != 0 && cred.UID != 0 && in.isReg() && valid&ipc.SetMode == 0 {
-		rec.Valid |= ipc.SetMode // a chown by a user clears set-user/group-ID
-		rec.Mode = in.Mode &^ (ipc.S_ISUID | ipc.S_ISGID)
+	if valid&(ipc.SetUID|ipc.SetGID) != 0 && in.isReg() && valid&ipc.SetMode == 0 {
+		// As Linux (root included): a chown clears set-user-ID, and
+		// set-group-ID when the group may execute (without group execute
+		// it means mandatory locking and stays).
+		m := in.Mode &^ ipc.S_ISUID
+		if in.Mode&0o010 != 0 {
+			m &^= ipc.S_ISGID
+		}
+		if m != in.Mode {
+			rec.Valid |= ipc.SetMode
+			rec.Mode = m
+		}
 	}
 	if valid&(ipc.SetAtime|ipc.SetMtime) != 0 && !owner {
 		return nil, ipc.EPERM
@@ -281,7 +290,8 @@ func (s *Server) release(c *srv.Call, ino uint64) error {
 	sv := c.Server()
 	sv.Lock()
 	in := s.st.Inodes[ino]
-	if in == nil || in.Nlink != 0 {
+	// Opens count under the state lock: one may have come in meanwhile.
+	if in == nil || in.Nlink != 0 || s.isOpen(ino) {
 		sv.Unlock()
 		return nil
 	}
@@ -452,7 +462,8 @@ func (s *Server) rmdir(c *srv.Call, r *ipc.FSUnlinkReq) (*ipc.FSEmpty, error) {
 	if err := removable(cred, f); err != nil {
 		return nil, err
 	}
-	if err := c.Commit(recUnlink, &unlinkRec{Parent: f.dir.Ino, Name: f.name, Time: now()}); err != nil {
+	// A directory still open somewhere stays (empty, nameless) until closed.
+	if err := c.Commit(recUnlink, &unlinkRec{Parent: f.dir.Ino, Name: f.name, Time: now(), Orphan: s.isOpen(f.in.Ino)}); err != nil {
 		return nil, err
 	}
 	s.notify(ipc.FSEventEntry, f.dir, f.name)
@@ -478,7 +489,7 @@ func (s *Server) rename(c *srv.Call, r *ipc.FSRenameReq) (*ipc.FSEmpty, error) {
 		}
 		return &ipc.FSEmpty{}, nil
 	}
-	orphan := replaced != nil && !exchange && replaced.isReg() && replaced.Nlink == 1 && s.isOpen(replaced.Ino)
+	orphan := replaced != nil && !exchange && (replaced.isDir() || replaced.Nlink == 1) && s.isOpen(replaced.Ino)
 	err = c.Commit(recRename, &renameRec{OldParent: of.dir.Ino, OldName: of.name, NewParent: nf.dir.Ino,
 		NewName: nf.name, Exchange: exchange, Time: now(), Orphan: orphan})
 	s.notify(ipc.FSEventEntry, of.dir, of.name)
@@ -645,7 +656,9 @@ func (s *Server) readdir(c *srv.Call, r *ipc.FSReaddirReq) (*ipc.FSReaddirRep, e
 	case !can(cred, f.in, ipc.R_OK):
 		return nil, ipc.EACCES
 	}
+	s.sortMu.Lock() // names() fills a cache, and this is a reader
 	names := f.in.names()
+	s.sortMu.Unlock()
 	i := 0
 	if r.After != "" {
 		i = sort.SearchStrings(names, r.After)
@@ -675,18 +688,23 @@ func (s *Server) readdir(c *srv.Call, r *ipc.FSReaddirReq) (*ipc.FSReaddirRep, e
 // nominalBytes is the capacity statfs reports when JetStream sets no limit.
 const nominalBytes = 1 << 40
 
+// statfs reports this instance's own usage (the bytes of its files)
+// against the account's JetStream limit, or a nominal terabyte.
 func (s *Server) statfs(c *srv.Call, _ *ipc.FSStatfsReq) (*ipc.FSStatfsRep, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	var used, total int64 = 0, nominalBytes
-	if info, err := c.Server().Config().JS.AccountInfo(ctx); err == nil {
-		used = int64(info.Store)
-		if info.Limits.MaxStore > 0 {
-			total = info.Limits.MaxStore
-		}
+	total := int64(nominalBytes)
+	if info, err := c.Server().Config().JS.AccountInfo(ctx); err == nil && info.Limits.MaxStore > 0 {
+		total = info.Limits.MaxStore
 	}
 	sv := c.Server()
 	sv.RLock()
+	var used int64
+	for _, in := range s.st.Inodes {
+		if in.isReg() {
+			used += (in.Size + BlockSize - 1) / BlockSize * BlockSize
+		}
+	}
 	files := uint64(len(s.st.Inodes))
 	sv.RUnlock()
 	const bsize = 4096

@@ -40,6 +40,7 @@ type Server struct {
 
 	openMu sync.Mutex
 	opens  map[uint64]int // open count per inode (not journaled; see close)
+	sortMu sync.Mutex     // fills directories' sorted-name caches under the read lock
 
 	io     [64]sync.RWMutex // per-inode I/O locks, striped
 	blocks *blockStore
@@ -144,7 +145,7 @@ func (s *Server) Table() *srv.Table {
 	srv.Handle(t, ipc.OpFSRename, srv.Partial, "RENAME_WHITEOUT is not supported", s.rename)
 	srv.Handle(t, ipc.OpFSLink, srv.Supported, "", s.link)
 	srv.Handle(t, ipc.OpFSReaddir, srv.Supported, "", s.readdir)
-	srv.Handle(t, ipc.OpFSStatfs, srv.Partial, "totals are nominal unless JetStream has a storage limit", s.statfs)
+	srv.Handle(t, ipc.OpFSStatfs, srv.Partial, "capacity is nominal unless JetStream has a storage limit", s.statfs)
 	srv.Handle(t, ipc.OpFSAccess, srv.Supported, "", s.access)
 	srv.Handle(t, ipc.OpFSFsync, srv.Supported, "every reply is durable already", s.fsync)
 	return t

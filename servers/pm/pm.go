@@ -36,7 +36,7 @@ const (
 	waitPoll = 10 * time.Second
 	// reconcileEvery is how often PM checks that the processes it thinks
 	// run still run on their nodes (a node may have died).
-	reconcileEvery = 3 * time.Second
+	reconcileEvery = time.Second
 	spawnTimeout   = 30 * time.Second
 )
 
@@ -535,6 +535,11 @@ func (s *Server) kill(c *srv.Call, r *ipc.PMKillReq) (*ipc.PMEmpty, error) {
 	case denied && len(send) == 0 && r.Signal != 0:
 		return nil, ipc.EPERM
 	}
+	// A process still being started is not known to its node yet: the
+	// signal waits until it is (or until its start failed).
+	for _, h := range send {
+		s.awaitSpawn(h.pid)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -554,6 +559,19 @@ func (s *Server) kill(c *srv.Call, r *ipc.PMKillReq) (*ipc.PMEmpty, error) {
 		}
 	}
 	return &ipc.PMEmpty{}, nil
+}
+
+// awaitSpawn waits (bounded) until PID's node has answered its spawn.
+func (s *Server) awaitSpawn(pid int) {
+	for deadline := time.Now().Add(spawnTimeout); time.Now().Before(deadline); {
+		s.srv.RLock()
+		busy := s.spawning[pid]
+		s.srv.RUnlock()
+		if !busy {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
 
 func (s *Server) info(c *srv.Call, r *ipc.PMInfoReq) (*ipc.ProcInfo, error) {

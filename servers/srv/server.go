@@ -69,6 +69,10 @@ type Config struct {
 	Workers       int
 	// OnRunning, if set, is called once the server serves.
 	OnRunning func()
+	// Standby, if set, holds the server after it restored its state until
+	// the channel is closed (see Run); OnStandby is called when it waits.
+	Standby   <-chan struct{}
+	OnStandby func()
 }
 
 // ErrKilled is the cancel cause that stops a server abruptly, as kill -9
@@ -85,8 +89,11 @@ type Server struct {
 	mu      sync.RWMutex // the state lock
 	j       *journal
 	snaps   jetstream.ObjectStore
-	svc     *ipc.Service
+	svc     atomic.Pointer[ipc.Service]
+	stats   *ipc.Stats // kept across re-serving
 	started time.Time
+	hadSnap bool
+	frozen  atomic.Bool
 
 	phase     atomic.Value // string
 	snapSeq   atomic.Uint64
@@ -131,6 +138,9 @@ func (s *Server) Commit(kind uint8, rec any) error {
 }
 
 func (s *Server) commit(kind uint8, rec any) (uint64, error) {
+	if s.frozen.Load() {
+		return 0, ErrFrozen
+	}
 	data, err := encodeRecord(kind, rec)
 	if err != nil {
 		return 0, fmt.Errorf("encode record %d: %w", kind, err)
@@ -176,40 +186,68 @@ func (s *Server) applyRaw(data []byte) error {
 	return s.impl.Apply(kind, rec)
 }
 
-// Run rebuilds the server's state and serves until ctx is cancelled (a
-// clean stop, or an abrupt one when the cause is ErrKilled) or the server
-// fails. It returns nil after a requested stop.
-func Run(ctx context.Context, cfg Config, impl Impl) error {
+// New prepares a server; Run runs it.
+func New(cfg Config, impl Impl) *Server {
 	if cfg.SnapshotEvery <= 0 {
 		cfg.SnapshotEvery = 4096
 	}
 	if cfg.Log == nil {
 		cfg.Log = zap.NewNop()
 	}
-	s := &Server{cfg: cfg, impl: impl, table: impl.Table(), fatal: make(chan error, 1),
+	s := &Server{cfg: cfg, impl: impl, table: impl.Table(), fatal: make(chan error, 1), stats: new(ipc.Stats),
 		log: cfg.Log.With(zap.String("inst", cfg.Instance), zap.String("role", cfg.Role))}
 	s.phase.Store("starting")
+	return s
+}
+
+// Run is New(cfg, impl).Run(ctx).
+func Run(ctx context.Context, cfg Config, impl Impl) error { return New(cfg, impl).Run(ctx) }
+
+// Run rebuilds the server's state and serves until ctx is cancelled (a
+// clean stop, or an abrupt one when the cause is ErrKilled) or the server
+// fails. It returns nil after a requested stop.
+//
+// With Config.Standby set, the server restores its state, calls OnStandby
+// and waits, not serving, until Standby is closed; then it catches up with
+// the journal and serves. That is the incoming side of a live migration;
+// Freeze is the outgoing side.
+func (s *Server) Run(ctx context.Context) error {
+	cfg := s.cfg
 	s.started = time.Now()
-	if err := s.restore(ctx); err != nil {
+	if err := s.open(ctx); err != nil {
 		return err
 	}
-	if st, ok := impl.(Starter); ok {
+	if err := s.load(ctx, 0, true); err != nil {
+		return err
+	}
+	if cfg.Standby != nil {
+		s.phase.Store("standby")
+		if cfg.OnStandby != nil {
+			cfg.OnStandby()
+		}
+		select {
+		case <-cfg.Standby:
+		case <-ctx.Done():
+			return nil
+		}
+		if err := s.catchUp(ctx); err != nil {
+			return fmt.Errorf("%s catch up: %w", cfg.Role, err)
+		}
+	}
+	if err := s.boot(ctx); err != nil {
+		return err
+	}
+	if st, ok := s.impl.(Starter); ok {
 		if err := st.Start(s); err != nil {
 			return fmt.Errorf("%s start: %w", cfg.Role, err)
 		}
 	}
-	if sp, ok := impl.(Stopper); ok {
+	if sp, ok := s.impl.(Stopper); ok {
 		defer sp.Stop()
 	}
-	svc, err := ipc.Serve(cfg.Conn, ipc.ServerEndpoint(cfg.Instance, cfg.Role), s.dispatch, ipc.ServeOptions{
-		Workers: cfg.Workers, Log: s.log,
-		OnPanic: func(v any) { s.Fail(fmt.Errorf("handler panic: %v", v)) },
-	})
-	if err != nil {
+	if err := s.serve(); err != nil {
 		return err
 	}
-	s.svc = svc
-	s.phase.Store("running")
 	if cfg.OnRunning != nil {
 		cfg.OnRunning()
 	}
@@ -217,43 +255,127 @@ func Run(ctx context.Context, cfg Config, impl Impl) error {
 
 	select {
 	case err := <-s.fatal:
-		svc.Abort()
+		s.service().Reject()
 		s.log.Error("server failed", zap.Error(err))
 		return err
 	case <-ctx.Done():
 	}
 	if errors.Is(context.Cause(ctx), ErrKilled) {
-		svc.Abort()
+		s.service().Abort()
 		return nil
 	}
 	s.phase.Store("stopping")
-	svc.Stop()
+	s.service().Stop()
 	sctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
 	defer cancel()
 	return s.j.sync(sctx)
 }
 
-// restore loads the snapshot, replays the journal after it, and boots a
-// fresh server.
-func (s *Server) restore(ctx context.Context) error {
-	var err error
-	if s.j, err = openJournal(ctx, s.cfg.Conn, s.cfg.Instance, s.cfg.Role, s.cfg.Replicas, s.Fail); err != nil {
-		return err
-	}
-	if s.snaps, err = snapshotStore(ctx, s.cfg.JS, s.cfg.Replicas); err != nil {
-		return err
-	}
-	snap, err := loadSnapshot(ctx, s.snaps, SnapshotName(s.cfg.Instance, s.cfg.Role))
+func (s *Server) serve() error {
+	svc, err := ipc.Serve(s.cfg.Conn, ipc.ServerEndpoint(s.cfg.Instance, s.cfg.Role), s.dispatch, ipc.ServeOptions{
+		Workers: s.cfg.Workers, Log: s.log, Stats: s.stats,
+		OnPanic: func(v any) { s.Fail(fmt.Errorf("handler panic: %v", v)) },
+	})
 	if err != nil {
 		return err
 	}
-	var after uint64
-	if snap != nil {
-		if err := s.impl.Restore(snap.Data); err != nil {
-			return fmt.Errorf("%s restore snapshot at %d: %w", s.cfg.Role, snap.Seq, err)
+	s.svc.Store(svc)
+	s.phase.Store("running")
+	return nil
+}
+
+func (s *Server) service() *ipc.Service { return s.svc.Load() }
+
+// ErrFrozen is the error of a commit attempted while the server is frozen
+// for a move.
+var ErrFrozen = &ipc.Error{Errno: ipc.EAGAIN, Msg: "server is moving to another node"}
+
+// Freeze stops serving (calls already delivered are answered; new ones
+// find no server and retry) and stops journaling, and returns the journal
+// position the next copy must reach: the outgoing side of a live
+// migration. Thaw undoes it when the move fails.
+func (s *Server) Freeze(ctx context.Context) (uint64, error) {
+	svc := s.service()
+	if svc == nil {
+		return 0, ipc.Errorf(ipc.EAGAIN, "%s is not serving yet", s.cfg.Role)
+	}
+	svc.Stop()
+	s.mu.Lock()
+	s.frozen.Store(true)
+	s.mu.Unlock()
+	s.phase.Store("frozen")
+	if err := s.j.sync(ctx); err != nil {
+		return 0, err
+	}
+	return s.j.position(), nil
+}
+
+// Thaw serves again after a Freeze whose move failed.
+func (s *Server) Thaw() error {
+	s.frozen.Store(false)
+	return s.serve()
+}
+
+// transient tells whether a JetStream failure at start-up is worth a retry:
+// a cluster still electing leaders answers nothing for a moment.
+func transient(err error) bool {
+	return errors.Is(err, nats.ErrNoResponders) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrNoStreamResponse)
+}
+
+// open opens the journal and the snapshot store, retrying while JetStream
+// is not ready.
+func (s *Server) open(ctx context.Context) error {
+	deadline := time.Now().Add(startupRetry)
+	for {
+		try, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := s.openOnce(try)
+		cancel()
+		if err == nil || !transient(err) || time.Now().After(deadline) || ctx.Err() != nil {
+			return err
 		}
-		after = snap.Seq
-		s.snapSeq.Store(snap.Seq)
+		s.log.Debug("journal not ready", zap.Error(err))
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// startupRetry bounds the retries of open.
+const startupRetry = 20 * time.Second
+
+func (s *Server) openOnce(ctx context.Context) error {
+	var err error
+	if s.j == nil {
+		if s.j, err = openJournal(ctx, s.cfg.Conn, s.cfg.Instance, s.cfg.Role, s.cfg.Replicas, s.Fail); err != nil {
+			return err
+		}
+	}
+	if s.snaps == nil {
+		if s.snaps, err = snapshotStore(ctx, s.cfg.JS, s.cfg.Replicas); err != nil {
+			return err
+		}
+	}
+	// The stream must answer before replay asks it for records.
+	_, err = s.j.stream.Info(ctx)
+	return err
+}
+
+// load restores the snapshot (when after is 0 and snapshot is set, or
+// the journal no longer holds what follows after) and replays the journal
+// after it.
+func (s *Server) load(ctx context.Context, after uint64, snapshot bool) error {
+	if snapshot {
+		snap, err := loadSnapshot(ctx, s.snaps, SnapshotName(s.cfg.Instance, s.cfg.Role))
+		if err != nil {
+			return err
+		}
+		if snap != nil {
+			if err := s.impl.Restore(snap.Data); err != nil {
+				return fmt.Errorf("%s restore snapshot at %d: %w", s.cfg.Role, snap.Seq, err)
+			}
+			after = snap.Seq
+			s.snapSeq.Store(snap.Seq)
+			s.hadSnap = true
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -261,17 +383,42 @@ func (s *Server) restore(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%s replay: %w", s.cfg.Role, err)
 	}
-	s.replayed.Store(n)
-	s.sinceSnap.Store(int64(n))
-	if snap == nil && s.j.position() == 0 {
-		if b, ok := s.impl.(Booter); ok {
-			if err := b.Boot(s); err != nil {
-				return fmt.Errorf("%s first boot: %w", s.cfg.Role, err)
-			}
-			if err := s.j.sync(ctx); err != nil {
-				return fmt.Errorf("%s first boot: %w", s.cfg.Role, err)
-			}
-		}
+	s.replayed.Add(n)
+	s.sinceSnap.Add(int64(n))
+	return nil
+}
+
+// catchUp replays what the outgoing copy journaled since this standby
+// loaded; if a snapshot purged part of that, it loads afresh.
+func (s *Server) catchUp(ctx context.Context) error {
+	info, err := s.j.stream.Info(ctx)
+	if err != nil {
+		return err
+	}
+	pos := s.j.position()
+	if info.State.Msgs > 0 && info.State.FirstSeq > pos+1 {
+		return s.load(ctx, 0, true)
+	}
+	return s.load(ctx, pos, false)
+}
+
+// boot runs the first-boot hook of a server with neither snapshot nor
+// journal.
+func (s *Server) boot(ctx context.Context) error {
+	if s.hadSnap || s.j.position() != 0 {
+		return nil
+	}
+	b, ok := s.impl.(Booter)
+	if !ok {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := b.Boot(s); err != nil {
+		return fmt.Errorf("%s first boot: %w", s.cfg.Role, err)
+	}
+	if err := s.j.sync(ctx); err != nil {
+		return fmt.Errorf("%s first boot: %w", s.cfg.Role, err)
 	}
 	return nil
 }
@@ -415,9 +562,7 @@ func (s *Server) Status() *ipc.StatusRep {
 		State: s.phase.Load().(string), Started: s.started, Uptime: time.Since(s.started),
 		JournalSeq: s.j.position(), SnapshotSeq: s.snapSeq.Load(), Replayed: s.replayed.Load(),
 	}
-	if s.svc != nil {
-		rep.Stats = s.svc.Stats().Snapshot()
-	}
+	rep.Stats = s.stats.Snapshot()
 	s.mu.RLock()
 	rep.StateSize = s.impl.Size()
 	if x, ok := s.impl.(Extraer); ok {

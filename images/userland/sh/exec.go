@@ -50,6 +50,7 @@ type Shell struct {
 	nextJob int
 	lastBg  int  // $!
 	exited  bool // exit was run
+	aborted bool // interactive: ^C stopped a job; the rest of the line is skipped
 }
 
 type variable struct {
@@ -72,7 +73,6 @@ type job struct {
 	text    string
 	pgid    int
 	members []*member
-	sinks   []*ipc.StreamReader
 	status  int
 	done    chan struct{}
 }
@@ -98,7 +98,6 @@ type fdSpec struct {
 	fd      int    // fdShell: which of the shell's own streams
 	subject string // fdStream
 	path    string // fdFile: absolute; output files are already created
-	in      bool   // fdFile: opened for reading
 }
 
 type fdKind uint8
@@ -206,7 +205,7 @@ func (s *Shell) subshell() *Shell {
 		c.vars[k] = &vv
 	}
 	c.args = append([]string(nil), s.args...)
-	c.sub, c.jobs, c.nextJob, c.exited = true, nil, 0, false
+	c.sub, c.jobs, c.nextJob, c.exited, c.interactive = true, nil, 0, false, false
 	return &c
 }
 
@@ -252,9 +251,12 @@ func (s *Shell) Run(src string) int {
 	return s.status
 }
 
+// stopped tells whether the commands still to run are to be skipped.
+func (s *Shell) stopped() bool { return s.exited || s.aborted }
+
 func (s *Shell) runList(l *List) {
 	for _, ao := range l.Items {
-		if s.exited {
+		if s.stopped() {
 			return
 		}
 		if ao.Background {
@@ -273,7 +275,7 @@ func (s *Shell) runAndOr(ao *AndOr) {
 		}
 		s.runPipeline(p)
 		last = i
-		if s.exited {
+		if s.stopped() {
 			return
 		}
 	}
@@ -300,8 +302,13 @@ func (s *Shell) waitFg(j *job) {
 		defer s.io.fg.Store(0)
 	}
 	<-j.done
-	if j.pgid > 0 && !s.async && s.io.interrupted.Load() && !s.interactive && j.status == 128+int(syscall.SIGINT) {
-		s.exit(j.status) // a script interrupted stops, as the job did
+	if j.pgid > 0 && !s.async && s.io.interrupted.Load() && j.status == 128+int(syscall.SIGINT) {
+		if s.interactive {
+			fmt.Fprintln(s.errw) // after the ^C the terminal echoed
+			s.aborted = true
+		} else {
+			s.exit(j.status) // a script interrupted stops, as the job did
+		}
 	}
 }
 
@@ -378,8 +385,10 @@ func (s *Shell) startPipeline(p *Pipeline, bg bool) *job {
 		sinks <- r
 	}
 	nsinks := 0
-	var holds []*ipc.StreamWriter
-	for i := n - 1; i >= 0; i-- {
+	// Expanded (and traced) left to right, as sh does, then started.
+	sub := n > 1 || bg
+	preps := make([]*prepared, n)
+	for i := range n {
 		fds := [3]fdSpec{{kind: fdShell, fd: 0}, {kind: fdShell, fd: 1}, {kind: fdShell, fd: 2}}
 		if i > 0 {
 			fds[0] = fdSpec{kind: fdStream, subject: pipes[i]}
@@ -389,23 +398,31 @@ func (s *Shell) startPipeline(p *Pipeline, bg bool) *job {
 		if i < n-1 {
 			fds[1] = fdSpec{kind: fdStream, subject: pipes[i+1]}
 		}
-		m := &member{done: make(chan struct{})}
-		j.members[i] = m
-		s.launch(j, m, p.Cmds[i], fds, n > 1 || bg, pipes[i])
-		if s.exited {
-			// exit (or a fatal expansion error) in the shell itself: the
-			// pipeline has one command.
-			break
-		}
+		preps[i] = s.prepare(p.Cmds[i], fds, sub)
+	}
+	for i := range j.members {
+		j.members[i] = &member{done: make(chan struct{})}
+	}
+	var holds []*ipc.StreamWriter
+	for i := n - 1; i >= 0; i-- {
+		m := j.members[i]
+		s.launch(j, m, preps[i], sub, pipes[i])
 		if i == 0 {
 			continue
 		}
 		nsinks++
 		if m.readsPipe {
-			// Its system task stops serving the pipe when it ends.
+			// Its system task stops serving the pipe when it ends: if its
+			// writer still runs (or is still to start), a sink takes over.
+			w := j.members[i-1]
 			go func() {
 				<-m.done
-				sink(pipes[i])
+				select {
+				case <-w.done:
+					sinks <- nil
+				default:
+					sink(pipes[i])
+				}
 			}()
 		} else {
 			sink(pipes[i])
@@ -421,18 +438,14 @@ func (s *Shell) startPipeline(p *Pipeline, bg bool) *job {
 	}
 	go func() {
 		for _, m := range j.members {
-			if m != nil {
-				<-m.done
-			}
+			<-m.done
 		}
 		for range nsinks {
 			if r := <-sinks; r != nil {
 				r.Close()
 			}
 		}
-		if last := j.members[n-1]; last != nil {
-			j.status = last.status
-		}
+		j.status = j.members[n-1].status
 		if p.Not {
 			j.status = boolStatus(j.status != 0)
 		}
@@ -453,39 +466,56 @@ type brokenPipe struct{}
 
 func (brokenPipe) Write([]byte) (int, error) { return 0, ipc.EPIPE }
 
-// launch starts one command of a pipeline. sub: the command does not run
-// in the shell itself (it is in a pipeline of several, or in the
-// background), so a builtin runs in a subshell. pipe is its stdin pipe
-// ("" for the first).
-func (s *Shell) launch(j *job, m *member, c *Command, fds [3]fdSpec, sub bool, pipe string) {
+// prepared is a command expanded, its redirections done.
+type prepared struct {
+	argv, assigns []string
+	fds           [3]fdSpec
+	failed        bool // an expansion or redirection failed (status 1)
+}
+
+// prepare expands a command and performs its redirections. sub: the
+// command will not run in the shell itself.
+func (s *Shell) prepare(c *Command, fds [3]fdSpec, sub bool) *prepared {
+	pr := &prepared{fds: fds, failed: true}
 	argv, err := expandFields(s, c.Words)
 	if err != nil {
 		s.expandFailed(err, sub)
-		m.finish(1)
-		return
+		return pr
 	}
-	m.argv = argv
 	var assigns []string
 	for _, a := range c.Assigns {
 		v, err := expandString(s, a.Value)
 		if err != nil {
 			s.expandFailed(err, sub)
-			m.finish(1)
-			return
+			return pr
 		}
 		assigns = append(assigns, a.Name+"="+v)
 	}
 	for _, r := range c.Redirs {
-		if err := s.redirect(&fds, r); err != nil {
+		if err := s.redirect(&pr.fds, r); err != nil {
 			s.errorf("%v", err)
-			m.finish(1)
-			return
+			return pr
 		}
 	}
 	if s.xtrace {
 		s.trace(assigns, argv)
 	}
-	if len(argv) == 0 { // assignments only
+	pr.argv, pr.assigns, pr.failed = argv, assigns, false
+	return pr
+}
+
+// launch starts one command of a pipeline. sub: the command does not run
+// in the shell itself (it is in a pipeline of several, or in the
+// background), so a builtin runs in a subshell. pipe is its stdin pipe
+// ("" for the first).
+func (s *Shell) launch(j *job, m *member, pr *prepared, sub bool, pipe string) {
+	argv, assigns, fds := pr.argv, pr.assigns, pr.fds
+	m.argv = argv
+	switch {
+	case pr.failed:
+		m.finish(1)
+		return
+	case len(argv) == 0: // assignments only
 		if !sub {
 			for _, a := range assigns {
 				k, v, _ := strings.Cut(a, "=")
@@ -649,9 +679,8 @@ func (s *Shell) abs(p string) string {
 
 // redirect applies one redirection. Files are opened here first, so that
 // a missing input or an output in a missing directory is the shell's
-// error (status 1) rather than a failed start; an output file is created
-// (or truncated) here and then written in append mode, so that 2>&1 into
-// a file shares it rather than overwriting.
+// error (status 1) rather than a failed start (or "not found"); an output
+// file is created (or truncated) here, and then written in append mode.
 func (s *Shell) redirect(fds *[3]fdSpec, r *Redir) error {
 	target, err := expandString(s, r.Target)
 	if err != nil {
@@ -694,7 +723,7 @@ func (s *Shell) redirect(fds *[3]fdSpec, r *Redir) error {
 			return fmt.Errorf("%s: %s", target, errText(err))
 		}
 		f.Close()
-		fds[fd] = fdSpec{kind: fdFile, path: p, in: true}
+		fds[fd] = fdSpec{kind: fdFile, path: p}
 		return nil
 	}
 	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
@@ -739,11 +768,14 @@ func (s *Shell) spawn(j *job, m *member, argv, assigns []string, fds [3]fdSpec, 
 		attr.Pgid = j.pgid
 	}
 	relay := ""
-	if fds[0].kind == fdShell && fds[0].fd == 0 && s.io.in != nil && !s.io.in.atEOF() {
+	switch {
+	case fds[0].kind != fdShell:
+		attr.Stdin, _ = s.stdio(fds[0], 0)
+	case fds[0].fd == 0 && s.io.in != nil && !s.io.in.atEOF():
 		relay = s.o.Pipe()
 		attr.Stdin = libvos.Stream(relay)
-	} else {
-		attr.Stdin, _ = s.stdio(fds[0], 0)
+	default: // no stdin, or <&1 (an output of the shell's is no input)
+		attr.Stdin = libvos.Null()
 	}
 	var err error
 	var shared *fileRelay
@@ -881,6 +913,9 @@ func (s *Shell) reapJobs(tell bool) {
 // Close stops the shell's relays: after every child's output if no
 // background job still runs.
 func (s *Shell) Close() {
+	if s.io.in != nil {
+		s.io.in.stop()
+	}
 	running := false
 	for _, j := range s.jobs {
 		running = running || !j.finished()

@@ -60,9 +60,7 @@ import (
 
 // Main is the sh command.
 func Main(e *cmds.Env, args ...string) error {
-	var (
-		flagC, flagI, flagE, flagX, flagS bool
-	)
+	var flagC, flagI, flagE, flagX, flagS bool
 	for len(args) > 0 {
 		a := args[0]
 		if a == "--" {
@@ -94,7 +92,7 @@ func Main(e *cmds.Env, args ...string) error {
 	if flagC && len(args) == 0 {
 		return &cmds.ExitError{Code: 2, Err: errors.New("-c: option requires an argument")}
 	}
-	real := e.Stdin == os.Stdin || e.Stdout == os.Stdout
+	ownStdio := e.Stdin == os.Stdin || e.Stdout == os.Stdout // a process of its own, not a test
 	tty := e.Stdin == os.Stdin && (e.Getenv("VOS_TTY") == "1" || isTerminal(os.Stdin))
 	s, err := New(e, tty)
 	if err != nil {
@@ -104,7 +102,10 @@ func Main(e *cmds.Env, args ...string) error {
 	s.errexit, s.xtrace = flagE, flagX
 	fromStdin := !flagC && (flagS || len(args) == 0)
 	s.interactive = flagI || (fromStdin && tty)
-	if real {
+	if ownStdio {
+		if s.interactive { // ^Z and ^\ at the terminal must not stop or kill the shell
+			signal.Ignore(syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGQUIT)
+		}
 		sigs := make(chan os.Signal, 4)
 		signal.Notify(sigs, os.Interrupt)
 		defer signal.Stop(sigs)
@@ -257,8 +258,9 @@ func (s *Shell) repl() int {
 			continue // a quote or a | left open: read on
 		}
 		src.Reset()
+		s.aborted = false
 		for _, l := range lists {
-			if s.exited {
+			if s.stopped() {
 				break
 			}
 			s.runList(l)

@@ -17,12 +17,15 @@ import (
 // stream), or into a relay stream the shell serves and copies into its
 // own writer (a test's buffer, a terminal, a file the system task opened).
 //
-// Input: a stream has exactly one reader, so a child cannot read the
-// shell's stdin stream itself. The shell reads its stdin and relays it
-// into a pipe that the foreground pipeline's first command reads, for as
-// long as that command runs; what the child has not been sent stays for
-// the shell (its next line) or the next child, as with a shared file
-// descriptor.
+// Input: a stream has exactly one reader (a second reader of the same
+// subject gets every message too, and one that joins after a writer never
+// sees end of file), so a child cannot read the shell's stdin stream
+// itself. The shell reads its stdin and relays it into a pipe that the
+// foreground pipeline's first command reads, for as long as that command
+// runs. What the relay has sent is the child's, read or not (its system
+// task takes it at once: a command that never reads stdin, as sleep,
+// still swallows what is typed meanwhile); what it has not sent stays for
+// the shell's next line or the next command.
 
 // lockedWriter serializes writes from the shell, its relays and its
 // background jobs.
@@ -106,9 +109,11 @@ type input struct {
 
 	mu      sync.Mutex
 	pending []byte
+	wake    chan struct{} // closed (and replaced) when pending is refilled
 	eof     bool
 	started bool
 	ch      chan chunk
+	quit    chan struct{} // closed by stop: the reader goroutine ends
 }
 
 type chunk struct {
@@ -120,23 +125,45 @@ type chunk struct {
 var errCanceled = errors.New("canceled")
 
 func newInput(src io.Reader, tty bool) *input {
-	return &input{src: src, tty: tty, ch: make(chan chunk)}
+	return &input{src: src, tty: tty, ch: make(chan chunk), wake: make(chan struct{}), quit: make(chan struct{})}
 }
 
 func (in *input) reader() {
 	for {
 		buf := make([]byte, 32<<10)
 		n, err := in.src.Read(buf)
-		if n > 0 {
-			in.ch <- chunk{b: buf[:n]}
+		if n > 0 && !in.send(chunk{b: buf[:n]}) {
+			return
 		}
 		if err != nil {
-			in.ch <- chunk{err: err}
+			if !in.send(chunk{err: err}) {
+				return
+			}
 			if err == io.EOF && in.tty {
 				continue
 			}
 			return
 		}
+	}
+}
+
+func (in *input) send(c chunk) bool {
+	select {
+	case in.ch <- c:
+		return true
+	case <-in.quit:
+		return false
+	}
+}
+
+// stop ends the reader goroutine (once it has its next chunk).
+func (in *input) stop() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	select {
+	case <-in.quit:
+	default:
+		close(in.quit)
 	}
 }
 
@@ -148,37 +175,53 @@ func (in *input) atEOF() bool {
 }
 
 // next returns the next chunk of input, or an error: io.EOF at the end,
-// errCanceled when stop closes first.
+// errCanceled when stop is closed (before or meanwhile: a reader that
+// gave up never takes data).
 func (in *input) next(stop <-chan struct{}) ([]byte, error) {
-	in.mu.Lock()
-	if len(in.pending) > 0 {
-		b := in.pending
-		in.pending = nil
-		in.mu.Unlock()
-		return b, nil
-	}
-	if in.eof {
-		in.mu.Unlock()
-		return nil, io.EOF
-	}
-	if !in.started {
-		in.started = true
-		go in.reader()
-	}
-	in.mu.Unlock()
-	select {
-	case c := <-in.ch:
-		if c.err != nil && !(in.tty && c.err == io.EOF) {
-			in.mu.Lock()
-			in.eof = true
+	for {
+		select {
+		case <-stop:
+			return nil, errCanceled
+		default:
+		}
+		in.mu.Lock()
+		if len(in.pending) > 0 {
+			b := in.pending
+			in.pending = nil
 			in.mu.Unlock()
+			return b, nil
 		}
-		if c.err != nil && c.err != io.EOF {
-			c.err = io.EOF // a broken stdin ends like an empty one
+		if in.eof {
+			in.mu.Unlock()
+			return nil, io.EOF
 		}
-		return c.b, c.err
-	case <-stop:
-		return nil, errCanceled
+		if !in.started {
+			in.started = true
+			go in.reader()
+		}
+		wake := in.wake
+		in.mu.Unlock()
+		select {
+		case c := <-in.ch:
+			if c.err != nil && !(in.tty && c.err == io.EOF) {
+				in.mu.Lock()
+				in.eof = true
+				in.mu.Unlock()
+			}
+			select {
+			case <-stop:
+				in.unread(c.b)
+				return nil, errCanceled
+			default:
+			}
+			if c.err != nil && c.err != io.EOF {
+				c.err = io.EOF // a broken stdin ends like an empty one
+			}
+			return c.b, c.err
+		case <-wake:
+		case <-stop:
+			return nil, errCanceled
+		}
 	}
 }
 
@@ -190,6 +233,8 @@ func (in *input) unread(b []byte) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.pending = append(append([]byte(nil), b...), in.pending...)
+	close(in.wake)
+	in.wake = make(chan struct{})
 }
 
 // readLine returns the next line with its newline; at the end of input,

@@ -8,7 +8,9 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 
 	"github.com/vos-os/vos/images/userland/cmds"
 	"github.com/vos-os/vos/images/userland/sh"
@@ -33,10 +35,25 @@ func main() {
 		name, args = args[0], args[1:]
 	}
 	libvos.WatchLifeline() // end with the node daemon
+	defaultSignals()
 	f, ok := cmds.Lookup(name)
 	if !ok {
 		fmt.Fprintf(os.Stderr, "vosbox: no command %q (vosbox --list)\n", name)
 		os.Exit(127)
 	}
 	os.Exit(cmds.Status(name, f(cmds.NewEnv(), args...), os.Stderr))
+}
+
+// defaultSignals gives the signals that Go's runtime would catch and ignore
+// their Unix default (ending the process), as a C program would have: kill
+// -USR1 of a sleep ends it.
+func defaultSignals() {
+	sigs := []os.Signal{syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGALRM, syscall.SIGVTALRM, syscall.SIGPWR}
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, sigs...)
+	go func() {
+		s := <-ch
+		signal.Reset(s)
+		_ = syscall.Kill(os.Getpid(), s.(syscall.Signal))
+	}()
 }
