@@ -97,6 +97,7 @@ func (c *Conn) RawCall(ctx context.Context, ep Endpoint, op Op, req any) ([]byte
 	subj := ep.Subject(c.caller)
 	var giveUp time.Time
 	backoff := 2 * time.Millisecond
+	rejected := 0
 	for {
 		msg, err := c.request(ctx, subj, buf.Bytes())
 		if err == nil {
@@ -107,9 +108,13 @@ func (c *Conn) RawCall(ctx context.Context, ep Endpoint, op Op, req any) ([]byte
 			if errno != ENOTCONN || c.RetryNoServer <= 0 {
 				return body, replyError(errno, text)
 			}
-			// ENOTCONN: a failing server rejected it unhandled; as safe
-			// to retry as no responders.
+			// ENOTCONN: a server going away rejected it unhandled; as safe
+			// to retry as no responders, and another copy is likely up:
+			// the first retries go at once.
 			err = nats.ErrNoResponders
+			if rejected++; rejected <= 3 {
+				continue
+			}
 		}
 		if errors.Is(err, nats.ErrNoResponders) && c.RetryNoServer > 0 {
 			if giveUp.IsZero() {

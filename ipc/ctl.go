@@ -116,3 +116,59 @@ type CtlCrashReq struct {
 
 // CtlCrashRep names the node the server ran on.
 type CtlCrashRep struct{ Node string }
+
+// More control-plane ops: moving servers and changing an instance's nodes.
+const (
+	OpCtlMigrate  Op = BaseCtl + 7
+	OpCtlSetNodes Op = BaseCtl + 8
+	OpCtlInstance Op = BaseCtl + 9
+)
+
+func init() {
+	mustRegister(
+		Def{OpCtlMigrate, "ctl.migrate", CtlMigrateReq{}, CtlMigrateRep{}},
+		Def{OpCtlSetNodes, "ctl.setnodes", CtlSetNodesReq{}, CtlSetNodesRep{}},
+		Def{OpCtlInstance, "ctl.instance", CtlInstanceReq{}, CtlInstanceRep{}},
+	)
+}
+
+// CtlMigrateReq moves a running server to another node.
+type CtlMigrateReq struct {
+	Name string
+	Role string
+	Node string
+}
+
+// CtlMigrateRep says how the move went: Pause is how long no copy served.
+type CtlMigrateRep struct {
+	From  string
+	To    string
+	Seq   uint64 // the journal position handed over
+	Pause time.Duration
+	Total time.Duration
+}
+
+// CtlSetNodesReq adds nodes to an instance or removes them; servers on a
+// removed node move off it first.
+type CtlSetNodesReq struct {
+	Name   string
+	Add    []string
+	Remove []string
+}
+
+// CtlSetNodesRep is the instance's node set after the change.
+type CtlSetNodesRep struct {
+	Nodes  []string
+	Moved  []string // servers moved, as role@from->to
+	Killed []int    // processes ended on removed nodes
+}
+
+// CtlInstanceReq asks for an instance's nodes.
+type CtlInstanceReq struct{ Name string }
+
+// CtlInstanceRep lists the instance's nodes (empty: every node) and the
+// cluster's live nodes.
+type CtlInstanceRep struct {
+	Nodes []string
+	Live  []string
+}

@@ -1,6 +1,7 @@
 package ipc
 
 import (
+	"context"
 	"fmt"
 	"runtime/debug"
 	"sync"
@@ -95,6 +96,7 @@ type Service struct {
 	stopped   bool
 	aborted   atomic.Bool
 	rejecting atomic.Bool
+	active    atomic.Int64 // handlers running
 	ch        chan *nats.Msg
 	wg        sync.WaitGroup
 }
@@ -166,11 +168,13 @@ func (s *Service) work() {
 		case s.aborted.Load():
 		case s.rejecting.Load():
 			if nm.Reply != "" {
-				data, _ := EncodeReply(ENOTCONN, "server went away before handling the request", nil)
+				data, _ := EncodeReply(ENOTCONN, "server is going away: request not handled", nil)
 				_ = s.nc.Publish(nm.Reply, data)
 			}
 		default:
+			s.active.Add(1)
 			s.dispatch(nm)
+			s.active.Add(-1)
 		}
 	}
 }
@@ -227,6 +231,26 @@ func (s *Service) Stop() {
 func (s *Service) Reject() {
 	s.rejecting.Store(true)
 	s.shutdown()
+}
+
+// SetRejecting makes the service answer every request ENOTCONN instead of
+// handling it, while keeping its subscription, or handle them again. A
+// server handing over to another copy rejects rather than unsubscribes:
+// callers then never find no server, nor have a request dropped on its way
+// to a subscription that just went away; they retry until the other copy
+// answers.
+func (s *Service) SetRejecting(on bool) { s.rejecting.Store(on) }
+
+// Quiesce waits until no handler runs (deferred replies not counted).
+func (s *Service) Quiesce(ctx context.Context) error {
+	for s.active.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return nil
 }
 
 // Abort stops at once: queued messages are dropped (their callers time out),

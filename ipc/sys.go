@@ -7,6 +7,14 @@ const (
 	OpSysSignal Op = BaseSys + 3
 	OpSysProcs  Op = BaseSys + 4
 	OpSysResize Op = BaseSys + 5
+	// Live migration, driven by the control plane: prepare a standby copy
+	// on the target, freeze the source, activate the target; thaw the
+	// source and abort the target to roll back.
+	OpSysPrepare  Op = BaseSys + 6
+	OpSysFreeze   Op = BaseSys + 7
+	OpSysActivate Op = BaseSys + 8
+	OpSysThaw     Op = BaseSys + 9
+	OpSysAbort    Op = BaseSys + 10
 )
 
 func init() {
@@ -16,6 +24,11 @@ func init() {
 		Def{OpSysSignal, "sys.signal", SysSignalReq{}, PMEmpty{}},
 		Def{OpSysProcs, "sys.procs", SysProcsReq{}, SysProcsRep{}},
 		Def{OpSysResize, "sys.resize", SysResizeReq{}, PMEmpty{}},
+		Def{OpSysPrepare, "sys.prepare", SysServerReq{}, SysServerRep{}},
+		Def{OpSysFreeze, "sys.freeze", SysServerReq{}, SysServerRep{}},
+		Def{OpSysActivate, "sys.activate", SysServerReq{}, SysServerRep{}},
+		Def{OpSysThaw, "sys.thaw", SysServerReq{}, SysServerRep{}},
+		Def{OpSysAbort, "sys.abort", SysServerReq{}, SysServerRep{}},
 	)
 }
 
@@ -62,3 +75,12 @@ type SysResizeReq struct {
 	PID        int
 	Rows, Cols uint16
 }
+
+// SysServerReq names a server on a node, for migration steps.
+type SysServerReq struct {
+	Inst string
+	Role string
+}
+
+// SysServerRep carries the journal position (freeze).
+type SysServerRep struct{ Seq uint64 }

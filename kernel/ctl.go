@@ -35,6 +35,9 @@ func (n *Node) ctlTable() *srv.Table {
 	srv.Handle(t, ipc.OpCtlNodes, srv.Supported, "", n.ctlNodes)
 	srv.Handle(t, ipc.OpCtlTopology, srv.Supported, "", n.ctlTopology)
 	srv.Handle(t, ipc.OpCtlCrash, srv.Supported, "", n.ctlCrash)
+	srv.Handle(t, ipc.OpCtlMigrate, srv.Supported, "", n.ctlMigrate)
+	srv.Handle(t, ipc.OpCtlSetNodes, srv.Partial, "processes on a removed node are ended, not moved", n.ctlSetNodes)
+	srv.Handle(t, ipc.OpCtlInstance, srv.Supported, "", n.ctlInstance)
 	return t
 }
 
@@ -50,6 +53,11 @@ func (n *Node) sysTable() *srv.Table {
 	srv.Handle(t, ipc.OpSysSignal, srv.Supported, "", n.sysSignal)
 	srv.Handle(t, ipc.OpSysProcs, srv.Supported, "", n.sysProcs)
 	srv.Handle(t, ipc.OpSysResize, srv.Supported, "", n.sysResize)
+	srv.Handle(t, ipc.OpSysPrepare, srv.Supported, "", n.sysPrepare)
+	srv.Handle(t, ipc.OpSysFreeze, srv.Supported, "", n.sysFreeze)
+	srv.Handle(t, ipc.OpSysActivate, srv.Supported, "", n.sysActivate)
+	srv.Handle(t, ipc.OpSysThaw, srv.Supported, "", n.sysThaw)
+	srv.Handle(t, ipc.OpSysAbort, srv.Supported, "", n.sysAbort)
 	return t
 }
 
@@ -306,7 +314,9 @@ func (n *Node) serverTopo(inst, role string) ipc.ServerTopo {
 		}
 	}
 	var st ipc.StatusRep
-	if err := n.ipc.Call(ctx, ipc.ServerEndpoint(inst, role), ipc.OpStatus, &ipc.StatusReq{}, &st); err == nil {
+	c := ipc.NewConn(n.nc, ipc.CallerKernel)
+	c.RetryNoServer = statusTimeout // a copy handing over says "not here", the other answers
+	if err := c.Call(ctx, ipc.ServerEndpoint(inst, role), ipc.OpStatus, &ipc.StatusReq{}, &st); err == nil {
 		t.Status = &st
 	} else if t.State == "running" {
 		t.State = "unreachable"

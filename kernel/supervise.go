@@ -34,7 +34,7 @@ func newImpl(role string, spec *manifest.Manifest) (srv.Impl, error) {
 	case ipc.RoleMM:
 		return mm.New(int64(spec.Memory.Limit)), nil
 	case ipc.RolePM:
-		return pm.New(pm.Options{Nodes: spec.Nodes, HostBinds: spec.Filesystem.Host, MemLimit: int64(spec.Memory.Limit)}), nil
+		return pm.New(pm.Options{HostBinds: spec.Filesystem.Host, MemLimit: int64(spec.Memory.Limit)}), nil
 	case ipc.RoleNet:
 		return vnet.New(), nil
 	}
@@ -43,9 +43,10 @@ func newImpl(role string, spec *manifest.Manifest) (srv.Impl, error) {
 
 // supervisor runs the servers placed on this node.
 type supervisor struct {
-	n  *Node
-	mu sync.Mutex
-	m  map[string]*supervised // by inst.role
+	n       *Node
+	mu      sync.Mutex
+	m       map[string]*supervised // by inst.role
+	standby map[string]*supervised // incoming migrations, not yet serving
 }
 
 // supervised is one server under supervision: a loop that runs it and
@@ -56,12 +57,106 @@ type supervised struct {
 	stop       context.CancelFunc // stop for good
 	done       chan struct{}
 
-	mu   sync.Mutex
-	kill context.CancelCauseFunc // the current run's
+	mu     sync.Mutex
+	kill   context.CancelCauseFunc // the current run's
+	server *srv.Server             // the current run's
+
+	// An incoming migration: the first run restores and waits in standby
+	// (ready says how that went) until activate closes standby (running
+	// says how that went). A standby that fails is not restarted.
+	standby chan struct{}
+	ready   chan error
+	running chan error
 }
 
 func newSupervisor(n *Node) *supervisor {
-	return &supervisor{n: n, m: map[string]*supervised{}}
+	return &supervisor{n: n, m: map[string]*supervised{}, standby: map[string]*supervised{}}
+}
+
+// prepare starts an incoming copy in standby and waits until it has
+// restored its state.
+func (s *supervisor) prepare(inst, role string, spec *manifest.Manifest) error {
+	key := serverKey(inst, role)
+	s.mu.Lock()
+	if s.m[key] != nil || s.standby[key] != nil {
+		s.mu.Unlock()
+		return ipc.Errorf(ipc.EEXIST, "the %s server of %s already runs on %s", role, inst, s.n.opts.Name)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	sv := &supervised{inst: inst, role: role, spec: spec, stop: cancel, done: make(chan struct{}),
+		standby: make(chan struct{}), ready: make(chan error, 1), running: make(chan error, 1)}
+	s.standby[key] = sv
+	s.mu.Unlock()
+	go s.loop(ctx, sv)
+	select {
+	case err := <-sv.ready:
+		if err == nil {
+			return nil
+		}
+		s.abort(key)
+		return err
+	case <-time.After(migrateStep):
+		s.abort(key)
+		return ipc.Errorf(ipc.ETIMEDOUT, "the %s server of %s did not restore within %v on %s", role, inst, migrateStep, s.n.opts.Name)
+	}
+}
+
+// migrateStep bounds each step of a migration.
+const migrateStep = 60 * time.Second
+
+// activate lets a standby catch up and serve; it becomes this node's.
+func (s *supervisor) activate(inst, role string) error {
+	key := serverKey(inst, role)
+	s.mu.Lock()
+	sv := s.standby[key]
+	s.mu.Unlock()
+	if sv == nil {
+		return ipc.Errorf(ipc.ESRCH, "no standby %s server of %s on %s", role, inst, s.n.opts.Name)
+	}
+	close(sv.standby)
+	var err error
+	select {
+	case err = <-sv.running:
+	case <-time.After(migrateStep):
+		err = ipc.Errorf(ipc.ETIMEDOUT, "the %s server of %s did not start serving on %s", role, inst, s.n.opts.Name)
+	}
+	if err != nil {
+		s.abort(key)
+		return err
+	}
+	s.mu.Lock()
+	delete(s.standby, key)
+	s.m[key] = sv
+	s.mu.Unlock()
+	return nil
+}
+
+// abort drops a standby.
+func (s *supervisor) abort(key string) {
+	s.mu.Lock()
+	sv := s.standby[key]
+	delete(s.standby, key)
+	s.mu.Unlock()
+	if sv != nil {
+		sv.stop()
+		<-sv.done
+	}
+}
+
+// current is the running server of key, or an error naming why not.
+func (s *supervisor) current(inst, role string) (*srv.Server, error) {
+	s.mu.Lock()
+	sv := s.m[serverKey(inst, role)]
+	s.mu.Unlock()
+	if sv == nil {
+		return nil, ipc.Errorf(ipc.ESRCH, "no %s server of %s runs on %s", role, inst, s.n.opts.Name)
+	}
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	if sv.server == nil {
+		return nil, ipc.Errorf(ipc.EAGAIN, "the %s server of %s is between runs", role, inst)
+	}
+	return sv.server, nil
 }
 
 // ensure starts a server unless it runs already.
@@ -145,19 +240,10 @@ func (s *supervisor) loop(ctx context.Context, sv *supervised) {
 	log := n.log.With(zap.String("inst", sv.inst), zap.String("role", sv.role))
 	key := serverKey(sv.inst, sv.role)
 	var rec ServerRecord
-	if _, err := get(ctx, n.st.servers, key, &rec); err != nil {
-		log.Warn("read server record", zap.Error(err))
+	standby := sv.standby != nil
+	if !standby {
+		rec = s.arrive(ctx, key, "")
 	}
-	if rec.Node != n.opts.Name && rec.Node != "" {
-		what := "moved"
-		n.mu.Lock()
-		if p, ok := n.placements[key]; ok && p.Reason != "" {
-			what = p.Reason // failover, migrate
-		}
-		n.mu.Unlock()
-		rec.addEvent(what, n.opts.Name, "from "+rec.Node)
-	}
-	rec.Node = n.opts.Name
 	backoff := restartMin
 	for {
 		runCtx, kill := context.WithCancelCause(ctx)
@@ -165,22 +251,43 @@ func (s *supervisor) loop(ctx context.Context, sv *supervised) {
 		sv.kill = kill
 		sv.mu.Unlock()
 
-		rec.State, rec.Started = "starting", time.Now()
-		s.record(key, &rec)
-		err := s.run(runCtx, sv, func() {
+		rec.Started = time.Now()
+		if !standby {
+			rec.State = "starting"
+			s.record(key, &rec)
+		}
+		err := s.run(runCtx, sv, standby, func() {
+			if standby { // a migration arrived: the record is ours from now
+				rec = s.arrive(ctx, key, "migrate")
+				rec.Started = time.Now()
+			}
 			rec.State = "running"
 			rec.addEvent("started", n.opts.Name, "")
 			s.record(key, &rec)
+			if standby {
+				sv.running <- nil
+			}
 		})
 		killed := errors.Is(context.Cause(runCtx), srv.ErrKilled)
 		kill(nil)
 		sv.mu.Lock()
-		sv.kill = nil
+		sv.kill, sv.server = nil, nil
 		sv.mu.Unlock()
+		if standby && rec.State != "running" { // a failed incoming copy is not retried
+			if err == nil {
+				err = errors.New("stopped before serving")
+			}
+			sv.ready <- err
+			sv.running <- err
+			return
+		}
+		standby = false
 		if ctx.Err() != nil && !killed {
-			rec.State = "stopped"
-			rec.addEvent("stopped", n.opts.Name, "")
-			s.record(key, &rec)
+			if !s.movedAway(key) { // the new node's record is not ours to touch
+				rec.State = "stopped"
+				rec.addEvent("stopped", n.opts.Name, "")
+				s.record(key, &rec)
+			}
 			return
 		}
 		if killed && err == nil {
@@ -205,8 +312,41 @@ func (s *supervisor) loop(ctx context.Context, sv *supervised) {
 	}
 }
 
-// run runs the server once, on its own NATS connection.
-func (s *supervisor) run(ctx context.Context, sv *supervised, running func()) error {
+// arrive reads the server's record as this node takes it over, noting
+// where it came from and why (the placement's reason, or reason).
+func (s *supervisor) arrive(ctx context.Context, key, reason string) ServerRecord {
+	n := s.n
+	var rec ServerRecord
+	if _, err := get(ctx, n.st.servers, key, &rec); err != nil {
+		n.log.Warn("read server record", zap.String("server", key), zap.Error(err))
+	}
+	if rec.Node != n.opts.Name && rec.Node != "" {
+		what := reason
+		if what == "" {
+			what = "moved"
+			n.mu.Lock()
+			if p, ok := n.placements[key]; ok && p.Reason != "" {
+				what = p.Reason // failover, migrate
+			}
+			n.mu.Unlock()
+		}
+		rec.addEvent(what, n.opts.Name, "from "+rec.Node)
+	}
+	rec.Node = n.opts.Name
+	return rec
+}
+
+// movedAway tells whether key is placed on another node now.
+func (s *supervisor) movedAway(key string) bool {
+	s.n.mu.Lock()
+	defer s.n.mu.Unlock()
+	p, ok := s.n.placements[key]
+	return ok && p.Node != s.n.opts.Name
+}
+
+// run runs the server once, on its own NATS connection; standby holds it
+// after restoring until sv.standby is closed.
+func (s *supervisor) run(ctx context.Context, sv *supervised, standby bool, running func()) error {
 	n := s.n
 	nc, err := n.connect(fmt.Sprintf("vos-%s-%s", sv.inst, sv.role))
 	if err != nil {
@@ -226,7 +366,15 @@ func (s *supervisor) run(ctx context.Context, sv *supervised, running func()) er
 		Log: n.log, Replicas: n.opts.Replicas,
 		OnRunning: running,
 	}
-	return srv.Run(ctx, cfg, impl)
+	if standby {
+		cfg.Standby = sv.standby
+		cfg.OnStandby = func() { sv.ready <- nil }
+	}
+	server := srv.New(cfg, impl)
+	sv.mu.Lock()
+	sv.server = server
+	sv.mu.Unlock()
+	return server.Run(ctx)
 }
 
 // record writes the server's observed state for topology.

@@ -21,9 +21,9 @@ import (
 	"go.uber.org/zap"
 )
 
-// Options describe the instance PM serves.
+// Options describe the instance PM serves (its nodes PM asks the control
+// plane for: they may change while it runs).
 type Options struct {
-	Nodes     []string // the instance's nodes ("" or none: every node)
 	HostBinds []string // read-only host folders for confined binaries
 	MemLimit  int64    // the instance's memory limit
 }
@@ -53,6 +53,7 @@ type Server struct {
 
 	nodesMu   sync.Mutex
 	nodesAt   time.Time
+	instNodes []string
 	liveNodes []string
 
 	stop chan struct{}
@@ -261,7 +262,7 @@ func (s *Server) spawn(c *srv.Call, r *ipc.PMSpawnReq) (*ipc.PMSpawnRep, error) 
 // pickNode chooses where a process runs: the node asked for, or the
 // instance's live node running the fewest processes.
 func (s *Server) pickNode(ctx context.Context, want string) (string, error) {
-	live, err := s.live(ctx)
+	nodes, live, err := s.nodes(ctx, want != "")
 	if err != nil {
 		return "", err
 	}
@@ -270,18 +271,18 @@ func (s *Server) pickNode(ctx context.Context, want string) (string, error) {
 		isLive[n] = true
 	}
 	var cands []string
-	if len(s.opts.Nodes) == 0 {
+	if len(nodes) == 0 {
 		cands = live
 	} else {
-		for _, n := range s.opts.Nodes {
+		for _, n := range nodes {
 			if isLive[n] {
 				cands = append(cands, n)
 			}
 		}
 	}
 	if want != "" {
-		if len(s.opts.Nodes) > 0 && !contains(s.opts.Nodes, want) {
-			return "", ipc.Errorf(ipc.EINVAL, "node %q is not one of instance %s's nodes (%s)", want, s.inst, strings.Join(s.opts.Nodes, ", "))
+		if len(nodes) > 0 && !contains(nodes, want) {
+			return "", ipc.Errorf(ipc.EINVAL, "node %q is not one of instance %s's nodes (%s)", want, s.inst, strings.Join(nodes, ", "))
 		}
 		if !isLive[want] {
 			return "", ipc.Errorf(ipc.EHOSTDOWN, "node %q is not up", want)
@@ -317,26 +318,21 @@ func contains(l []string, s string) bool {
 	return false
 }
 
-// live lists the cluster's live nodes, asking the control plane at most
-// once a second.
-func (s *Server) live(ctx context.Context) ([]string, error) {
+// nodes returns the instance's nodes (empty: every node) and the live
+// ones, asking the control plane at most once a second unless fresh: the
+// node set may change while the instance runs.
+func (s *Server) nodes(ctx context.Context, fresh bool) (nodes, live []string, err error) {
 	s.nodesMu.Lock()
 	defer s.nodesMu.Unlock()
-	if time.Since(s.nodesAt) < time.Second && len(s.liveNodes) > 0 {
-		return s.liveNodes, nil
+	if !fresh && time.Since(s.nodesAt) < time.Second && len(s.liveNodes) > 0 {
+		return s.instNodes, s.liveNodes, nil
 	}
-	var rep ipc.CtlNodesRep
-	if err := s.kc.Call(ctx, ipc.CtlEndpoint(), ipc.OpCtlNodes, &ipc.CtlNodesReq{}, &rep); err != nil {
-		return nil, fmt.Errorf("list nodes: %w", err)
+	var rep ipc.CtlInstanceRep
+	if err := s.kc.Call(ctx, ipc.CtlEndpoint(), ipc.OpCtlInstance, &ipc.CtlInstanceReq{Name: s.inst}, &rep); err != nil {
+		return nil, nil, fmt.Errorf("list nodes: %w", err)
 	}
-	s.liveNodes = s.liveNodes[:0]
-	for _, n := range rep.Nodes {
-		if n.State == "up" {
-			s.liveNodes = append(s.liveNodes, n.Name)
-		}
-	}
-	s.nodesAt = time.Now()
-	return s.liveNodes, nil
+	s.instNodes, s.liveNodes, s.nodesAt = rep.Nodes, rep.Live, time.Now()
+	return s.instNodes, s.liveNodes, nil
 }
 
 func (s *Server) exit(c *srv.Call, r *ipc.PMExitReq) (*ipc.PMEmpty, error) {

@@ -186,42 +186,80 @@ func (j *journal) replay(ctx context.Context, after uint64, fn func(seq uint64, 
 	if info.State.Msgs > 0 && first > start {
 		return 0, fmt.Errorf("journal starts at %d, records %d..%d are missing", first, start, first-1)
 	}
+	// A cluster electing leaders answers nothing for a moment: fetch
+	// again from where replay got to, for a while.
+	giveUp := time.Now().Add(startupRetry)
+	seq := start - 1
+	for seq < last {
+		got, err := j.replayFrom(ctx, seq+1, last, func(s uint64, data []byte) error {
+			seq = s
+			n++
+			return fn(s, data)
+		})
+		if err == nil && got == 0 { // an empty fetch: likely a leader change
+			err = fmt.Errorf("journal replay stalled at %d of %d: %w", seq, last, nats.ErrTimeout)
+		}
+		if err == nil {
+			continue
+		}
+		var applyErr *recordError
+		if errors.As(err, &applyErr) || !transient(err) || time.Now().After(giveUp) || ctx.Err() != nil {
+			return n, err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return n, nil
+}
+
+// recordError is a record that could not be applied: no retry helps.
+type recordError struct {
+	seq uint64
+	err error
+}
+
+func (e *recordError) Error() string { return fmt.Sprintf("journal record %d: %v", e.seq, e.err) }
+func (e *recordError) Unwrap() error { return e.err }
+
+// replayFrom reads records from start with one consumer until last or an
+// error, and says how many it got.
+func (j *journal) replayFrom(ctx context.Context, start, last uint64, fn func(seq uint64, data []byte) error) (int, error) {
 	cons, err := j.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
 		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:   start,
 	})
 	if err != nil {
-		return 0, fmt.Errorf("journal replay: %w", err)
+		return 0, fmt.Errorf("journal replay at %d: %w", start, err)
 	}
+	total := 0
 	for seq := start - 1; seq < last; {
 		batch, err := cons.Fetch(1024, jetstream.FetchMaxWait(5*time.Second))
 		if err != nil {
-			return n, fmt.Errorf("journal replay at %d: %w", seq+1, err)
+			return total, fmt.Errorf("journal replay at %d: %w", seq+1, err)
 		}
 		got := 0
 		for m := range batch.Messages() {
 			got++
 			meta, err := m.Metadata()
 			if err != nil {
-				return n, fmt.Errorf("journal replay: %w", err)
+				return total, fmt.Errorf("journal replay: %w", err)
 			}
 			seq = meta.Sequence.Stream
 			if err := fn(seq, m.Data()); err != nil {
-				return n, fmt.Errorf("journal record %d: %w", seq, err)
+				return total, &recordError{seq, err}
 			}
-			n++
+			total++
 			if seq >= last {
 				break
 			}
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
-			return n, fmt.Errorf("journal replay at %d: %w", seq+1, err)
+			return total, fmt.Errorf("journal replay at %d: %w", seq+1, err)
 		}
 		if got == 0 {
-			return n, fmt.Errorf("journal replay stalled at %d of %d", seq, last)
+			return total, nil
 		}
 	}
-	return n, nil
+	return total, nil
 }
 
 // purge drops the records up to and including seq (a snapshot covers them).

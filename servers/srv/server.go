@@ -264,6 +264,9 @@ func (s *Server) Run(ctx context.Context) error {
 		s.service().Abort()
 		return nil
 	}
+	if s.frozen.Load() {
+		time.Sleep(handoverGrace)
+	}
 	s.phase.Store("stopping")
 	s.service().Stop()
 	sctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
@@ -290,16 +293,26 @@ func (s *Server) service() *ipc.Service { return s.svc.Load() }
 // for a move.
 var ErrFrozen = &ipc.Error{Errno: ipc.EAGAIN, Msg: "server is moving to another node"}
 
-// Freeze stops serving (calls already delivered are answered; new ones
-// find no server and retry) and stops journaling, and returns the journal
+// handoverGrace is how long a frozen copy keeps rejecting calls after it
+// was told to stop, so that every node has seen the new copy's
+// subscription before the old one's goes.
+const handoverGrace = time.Second
+
+// Freeze stops handling calls and journaling, and returns the journal
 // position the next copy must reach: the outgoing side of a live
-// migration. Thaw undoes it when the move fails.
+// migration. It keeps its subscription, answering every call with
+// ENOTCONN ("not handled") so that callers retry until the new copy
+// serves. Thaw undoes it when the move fails.
 func (s *Server) Freeze(ctx context.Context) (uint64, error) {
 	svc := s.service()
 	if svc == nil {
 		return 0, ipc.Errorf(ipc.EAGAIN, "%s is not serving yet", s.cfg.Role)
 	}
-	svc.Stop()
+	svc.SetRejecting(true)
+	if err := svc.Quiesce(ctx); err != nil {
+		svc.SetRejecting(false)
+		return 0, err
+	}
 	s.mu.Lock()
 	s.frozen.Store(true)
 	s.mu.Unlock()
@@ -313,7 +326,11 @@ func (s *Server) Freeze(ctx context.Context) (uint64, error) {
 // Thaw serves again after a Freeze whose move failed.
 func (s *Server) Thaw() error {
 	s.frozen.Store(false)
-	return s.serve()
+	if svc := s.service(); svc != nil {
+		svc.SetRejecting(false)
+	}
+	s.phase.Store("running")
+	return nil
 }
 
 // transient tells whether a JetStream failure at start-up is worth a retry:

@@ -25,7 +25,7 @@ VOS_HOME (its data directory and credentials, default ~/.vos).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(upCommand(), downCommand(), lsCommand(), nodeCommand(), topologyCommand(), debugCommand(), mountCommand(), umountCommand(), execCommand(), psCommand(), killCommand(), cpCommand())
+	root.AddCommand(upCommand(), downCommand(), lsCommand(), nodeCommand(), topologyCommand(), debugCommand(), mountCommand(), umountCommand(), execCommand(), psCommand(), killCommand(), cpCommand(), migrateCommand(), nodesCommand())
 	return root
 }
 

@@ -1,0 +1,600 @@
+// Package clustertest runs a VOS cluster of three vosd processes on
+// loopback (distinct ports and data directories, one shared secret) and
+// tests what only a cluster can show: cross-node servers and processes,
+// live migration under load, failover after kill -9 of a node, a node
+// rejoining, and an instance's node set growing and shrinking.
+package clustertest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vos-os/vos/internal/testutil"
+	"github.com/vos-os/vos/ipc"
+	"github.com/vos-os/vos/kernel/bus"
+	"github.com/vos-os/vos/libvos"
+)
+
+const secret = "cluster-test-secret"
+
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "vos-cluster-bin-")
+	if err == nil {
+		err = os.Chmod(dir, 0o755) // processes run vosbox as nobody
+	}
+	if err != nil {
+		panic(err)
+	}
+	out, err := exec.Command("go", "build", "-o", dir+"/", "github.com/vos-os/vos/tools/vos",
+		"github.com/vos-os/vos/tools/vosd", "github.com/vos-os/vos/images/userland/cmd/vosbox").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// node is one vosd process.
+type node struct {
+	name, home  string
+	client, clu int
+	cmd         *exec.Cmd
+	log         *os.File
+}
+
+func (n *node) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", n.client) }
+
+type cluster struct {
+	t     *testing.T
+	nodes []*node
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func newCluster(t *testing.T, size int) *cluster {
+	c := &cluster{t: t}
+	base := t.TempDir()
+	for i := 1; i <= size; i++ {
+		c.nodes = append(c.nodes, &node{name: fmt.Sprintf("n%d", i), home: filepath.Join(base, fmt.Sprintf("n%d", i)),
+			client: freePort(t), clu: freePort(t)})
+	}
+	for _, n := range c.nodes {
+		c.start(n)
+	}
+	t.Cleanup(func() {
+		for _, n := range c.nodes {
+			c.stop(n, syscall.SIGTERM)
+		}
+	})
+	c.waitUp(size)
+	return c
+}
+
+func (c *cluster) routes() string {
+	var r []string
+	for _, n := range c.nodes {
+		r = append(r, fmt.Sprintf("nats://127.0.0.1:%d", n.clu))
+	}
+	return strings.Join(r, ",")
+}
+
+func (c *cluster) start(n *node) {
+	c.t.Helper()
+	if err := os.MkdirAll(n.home, 0o700); err != nil {
+		c.t.Fatal(err)
+	}
+	log, err := os.OpenFile(filepath.Join(n.home, "vosd.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	n.log = log
+	n.cmd = exec.Command(filepath.Join(binDir, "vosd"), "--name", n.name, "--home", n.home,
+		"--listen", fmt.Sprintf("127.0.0.1:%d", n.client), "--cluster", fmt.Sprintf("127.0.0.1:%d", n.clu),
+		"--routes", c.routes(), "--replicas", "3")
+	n.cmd.Env = append(os.Environ(), "VOS_SECRET="+secret)
+	n.cmd.Stdout, n.cmd.Stderr = log, log
+	if err := n.cmd.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// stop ends a node with sig and waits for it.
+func (c *cluster) stop(n *node, sig syscall.Signal) {
+	if n.cmd == nil || n.cmd.Process == nil {
+		return
+	}
+	_ = n.cmd.Process.Signal(sig)
+	done := make(chan struct{})
+	go func() { _ = n.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = n.cmd.Process.Kill()
+		<-done
+	}
+	n.cmd = nil
+	n.log.Close()
+}
+
+// vos runs the vos tool against node n.
+func (c *cluster) vos(n *node, args ...string) (string, string, int) {
+	cmd := exec.Command(filepath.Join(binDir, "vos"), args...)
+	cmd.Env = append(os.Environ(), "VOS_SECRET="+secret, "VOS_URL="+n.url(), "VOS_HOME="+n.home)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		c.t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func (c *cluster) mustVos(n *node, args ...string) string {
+	c.t.Helper()
+	out, errOut, code := c.vos(n, args...)
+	if code != 0 {
+		c.t.Fatalf("vos %s (on %s): exit %d\n%s%s", strings.Join(args, " "), n.name, code, out, errOut)
+	}
+	return out
+}
+
+// waitUp waits until a node sees want nodes up.
+func (c *cluster) waitUp(want int) {
+	c.t.Helper()
+	testutil.Eventually(c.t, 90*time.Second, func() error {
+		for _, n := range c.nodes {
+			if n.cmd == nil {
+				continue
+			}
+			out, errOut, code := c.vos(n, "node", "ls")
+			if code != 0 {
+				return fmt.Errorf("%s: %s", n.name, errOut)
+			}
+			if up := strings.Count(out, " up "); up < want {
+				return fmt.Errorf("%s sees %d nodes up:\n%s", n.name, up, out)
+			}
+		}
+		return nil
+	})
+}
+
+// conn is a kernel connection to node n, retrying while a server moves.
+func (c *cluster) conn(n *node) *ipc.Conn {
+	c.t.Helper()
+	nc, err := bus.Dial(n.url(), []byte(secret), bus.AdminUser, "cluster-test")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(nc.Close)
+	ic := ipc.NewConn(nc, ipc.CallerKernel)
+	ic.RetryNoServer = 60 * time.Second
+	return ic
+}
+
+func (c *cluster) topology(n *node, inst string) *ipc.CtlTopologyRep {
+	c.t.Helper()
+	var top ipc.CtlTopologyRep
+	if err := json.Unmarshal([]byte(c.mustVos(n, "topology", "--json", inst)), &top); err != nil {
+		c.t.Fatal(err)
+	}
+	return &top
+}
+
+func (c *cluster) where(n *node, inst, role string) string {
+	for _, s := range c.topology(n, inst).Servers {
+		if s.Role == role {
+			return s.Node
+		}
+	}
+	return ""
+}
+
+func (c *cluster) byName(name string) *node {
+	for _, n := range c.nodes {
+		if n.name == name {
+			return n
+		}
+	}
+	c.t.Fatalf("no node %s", name)
+	return nil
+}
+
+func (c *cluster) up(n *node, manifest string) {
+	c.t.Helper()
+	p := filepath.Join(c.t.TempDir(), "m.yaml")
+	if err := os.WriteFile(p, []byte(manifest), 0o644); err != nil {
+		c.t.Fatal(err)
+	}
+	c.mustVos(n, "up", p)
+}
+
+func TestCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a three-node cluster")
+	}
+	c := newCluster(t, 3)
+	n1, n2, n3 := c.nodes[0], c.nodes[1], c.nodes[2]
+	c.up(n1, "name: web\nnodes: [n1, n2, n3]\nservers:\n  pm: {node: n1}\n  fs: {node: n2}\n  mm: {node: n3}\n  net: {node: n3}\n"+
+		"filesystem: {host: [/bin, /lib, /lib64, /usr]}\n")
+
+	t.Run("CrossNode", func(t *testing.T) { crossNode(t, c, n1, n2, n3) })
+	t.Run("Migration", func(t *testing.T) { migration(t, c, n1) })
+	t.Run("Failover", func(t *testing.T) { failover(t, c) })
+	t.Run("Rejoin", func(t *testing.T) { rejoin(t, c) })
+	t.Run("Elastic", func(t *testing.T) { elastic(t, c) })
+}
+
+// crossNode: a process on n3 writes a file the FS server on n2 keeps; a
+// process started from n1 on n2 reads it; a mount on n3 reads it too.
+func crossNode(t *testing.T, c *cluster, n1, n2, n3 *node) {
+	c.mustVos(n1, "exec", "--node", "n3", "web", "--", "sh", "-c", "echo written on n3 > /cross")
+	if out := c.mustVos(n1, "exec", "--node", "n2", "web", "--", "cat", "/cross"); out != "written on n3\n" {
+		t.Errorf("read on n2 (from n1): %q", out)
+	}
+	ps := c.mustVos(n3, "exec", "--node", "n1", "web", "--", "sh", "-c", "sleep 30 & ps")
+	if !strings.Contains(ps, "sleep 30") {
+		t.Errorf("ps from a process on n1 (asked through n3):\n%s", ps)
+	}
+	if os.Geteuid() == 0 {
+		if out := c.mustVos(n1, "exec", "--node", "n2", "web", "--", "/bin/cat", "/cross"); out != "written on n3\n" {
+			t.Errorf("confined host binary on n2: %q", out)
+		}
+		dir := t.TempDir()
+		mount := exec.Command(filepath.Join(binDir, "vos"), "mount", "web", dir)
+		mount.Env = append(os.Environ(), "VOS_SECRET="+secret, "VOS_URL="+n3.url(), "VOS_HOME="+n3.home)
+		if err := mount.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			c.vos(n3, "umount", dir)
+			_ = mount.Wait()
+		}()
+		testutil.Eventually(t, 10*time.Second, func() error {
+			b, err := os.ReadFile(filepath.Join(dir, "cross"))
+			if err != nil {
+				return err
+			}
+			if string(b) != "written on n3\n" {
+				return fmt.Errorf("mount on n3 reads %q", b)
+			}
+			return nil
+		})
+	}
+}
+
+// load runs calls against every server until stopped, counting failures
+// and the longest call.
+type load struct {
+	ok, failed atomic.Int64
+	longest    atomic.Int64 // ns
+	errs       sync.Map
+	stop       chan struct{}
+	wg         sync.WaitGroup
+}
+
+func startLoad(t *testing.T, c *ipc.Conn, inst string) *load {
+	l := &load{stop: make(chan struct{})}
+	vos := libvos.New(c, inst)
+	if err := vos.MkdirAll("/load", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	calls := []func(i int) error{
+		func(i int) error { // fs: a write, then a read of it
+			p := fmt.Sprintf("/load/f%d", i%50)
+			if err := vos.WriteFile(p, []byte(strconv.Itoa(i)), 0o644); err != nil {
+				return err
+			}
+			_, err := vos.ReadFile(p)
+			return err
+		},
+		func(i int) error { // mm
+			return c.Call(context.Background(), ipc.ServerEndpoint(inst, ipc.RoleMM), ipc.OpMMUsage, &ipc.MMUsageReq{}, nil)
+		},
+		func(i int) error { // pm
+			_, err := vos.Processes()
+			return err
+		},
+		func(i int) error { // net
+			return c.Call(context.Background(), ipc.ServerEndpoint(inst, ipc.RoleNet), ipc.OpNetPorts, &ipc.NetPortsReq{}, nil)
+		},
+	}
+	for w, call := range calls {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-l.stop:
+					return
+				default:
+				}
+				t0 := time.Now()
+				err := call(i)
+				d := time.Since(t0).Nanoseconds()
+				for {
+					old := l.longest.Load()
+					if d <= old || l.longest.CompareAndSwap(old, d) {
+						break
+					}
+				}
+				if err != nil {
+					l.failed.Add(1)
+					l.errs.Store(w, err)
+				} else {
+					l.ok.Add(1)
+				}
+			}
+		}()
+	}
+	return l
+}
+
+func (l *load) finish(t *testing.T) {
+	close(l.stop)
+	l.wg.Wait()
+	l.errs.Range(func(k, v any) bool {
+		t.Errorf("load %d failed: %v", k, v)
+		return true
+	})
+}
+
+// migration moves every role to another node under load: no call fails.
+func migration(t *testing.T, c *cluster, via *node) {
+	ic := c.conn(via)
+	l := startLoad(t, ic, "web")
+	testutil.Eventually(t, 10*time.Second, func() error {
+		if l.ok.Load() < 100 {
+			return fmt.Errorf("%d calls", l.ok.Load())
+		}
+		return nil
+	})
+	for _, role := range ipc.Roles {
+		from := c.where(via, "web", role)
+		to := map[string]string{"n1": "n2", "n2": "n3", "n3": "n1"}[from]
+		before := l.ok.Load()
+		out := c.mustVos(via, "migrate", "web", role, to)
+		if !strings.Contains(out, "moved from "+from+" to "+to) {
+			t.Errorf("migrate %s: %s", role, out)
+		}
+		if got := c.where(via, "web", role); got != to {
+			t.Errorf("%s runs on %s after migrating to %s", role, got, to)
+		}
+		testutil.Eventually(t, 10*time.Second, func() error { // the load goes on
+			if l.ok.Load() < before+50 {
+				return fmt.Errorf("load stalled after moving %s", role)
+			}
+			return nil
+		})
+	}
+	l.finish(t)
+	if l.failed.Load() != 0 {
+		t.Errorf("%d calls failed during migrations (of %d)", l.failed.Load(), l.ok.Load())
+	}
+	t.Logf("%d calls during four migrations; longest call %v", l.ok.Load(), time.Duration(l.longest.Load()))
+	// Topology shows the moves.
+	for _, s := range c.topology(via, "web").Servers {
+		found := false
+		for _, e := range s.Events {
+			found = found || e.What == "migrate"
+		}
+		if !found {
+			t.Errorf("%s: no migrate event in %+v", s.Role, s.Events)
+		}
+	}
+	// A move to a node outside the instance or to where it is fails
+	// clearly, and changes nothing.
+	if _, errOut, code := c.vos(via, "migrate", "web", "fs", c.where(via, "web", "fs")); code == 0 || !strings.Contains(errOut, "already runs on") {
+		t.Errorf("migrate to the same node: exit %d: %s", code, errOut)
+	}
+	if _, errOut, code := c.vos(via, "migrate", "web", "fs", "n9"); code == 0 || !strings.Contains(errOut, `"n9" is not one of`) {
+		t.Errorf("migrate to an unknown node: exit %d: %s", code, errOut)
+	}
+}
+
+// failover kills -9 the node hosting FS during a write load: every
+// acknowledged write is there afterwards, and the load resumes.
+func failover(t *testing.T, c *cluster) {
+	fsNode := c.byName(c.where(c.nodes[0], "web", ipc.RoleFS))
+	var via *node
+	for _, n := range c.nodes {
+		if n != fsNode {
+			via = n
+			break
+		}
+	}
+	ic := c.conn(via)
+	vos := libvos.New(ic, "web")
+	if err := vos.MkdirAll("/acked", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A process on the node about to die: PM reports it killed.
+	victim, err := vos.StartProcess("sleep", []string{"300"}, &libvos.ProcAttr{Node: fsNode.name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var acked sync.Map
+	var lastAck atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				p := fmt.Sprintf("/acked/w%d-%d", w, i)
+				data := []byte(p)
+				// A timed-out write is retried: writing the same bytes again is
+				// harmless, and it is only counted once acknowledged.
+				for {
+					if err := vos.WriteFile(p, data, 0o644); err == nil {
+						break
+					}
+					select {
+					case <-stop:
+						return
+					default:
+					}
+				}
+				acked.Store(p, data)
+				lastAck.Store(time.Now().UnixNano())
+			}
+		}()
+	}
+	testutil.Eventually(t, 10*time.Second, func() error {
+		n := 0
+		acked.Range(func(any, any) bool { n++; return true })
+		if n < 100 {
+			return fmt.Errorf("%d writes", n)
+		}
+		return nil
+	})
+	killed := time.Now()
+	c.stop(fsNode, syscall.SIGKILL)
+	testutil.Eventually(t, 60*time.Second, func() error {
+		if lastAck.Load() <= killed.UnixNano() {
+			return errors.New("no write acknowledged since the kill")
+		}
+		return nil
+	})
+	recovered := time.Unix(0, lastAck.Load())
+	// Let the load run on a little, then check every acknowledged write.
+	at := lastAck.Load()
+	testutil.Eventually(t, 30*time.Second, func() error {
+		if lastAck.Load() < at+int64(500*time.Millisecond) {
+			return errors.New("load did not resume")
+		}
+		return nil
+	})
+	close(stop)
+	wg.Wait()
+	t.Logf("failover: first write acknowledged %v after kill -9 of %s", recovered.Sub(killed), fsNode.name)
+	lost := 0
+	count := 0
+	acked.Range(func(k, v any) bool {
+		count++
+		got, err := vos.ReadFile(k.(string))
+		if err != nil || !bytes.Equal(got, v.([]byte)) {
+			lost++
+			if lost < 5 {
+				t.Errorf("acknowledged write %s: %q, %v", k, got, err)
+			}
+		}
+		return true
+	})
+	if lost > 0 {
+		t.Fatalf("%d of %d acknowledged writes lost", lost, count)
+	}
+	if now := c.where(via, "web", ipc.RoleFS); now == fsNode.name || now == "" {
+		t.Errorf("FS still placed on dead %s", now)
+	}
+	st, err := vos.Wait(victim.Pid, false)
+	if err != nil || st.Sig != int(syscall.SIGKILL) {
+		t.Errorf("process on the dead node: %v %v, want killed by SIGKILL", st, err)
+	}
+	if out := c.mustVos(via, "node", "ls"); !nodeState(out, fsNode.name, "down") {
+		t.Errorf("node ls does not show %s down:\n%s", fsNode.name, out)
+	}
+}
+
+// rejoin restarts the node killed by failover: it comes back up and can
+// host servers again.
+func rejoin(t *testing.T, c *cluster) {
+	var dead *node
+	for _, n := range c.nodes {
+		if n.cmd == nil {
+			dead = n
+		}
+	}
+	if dead == nil {
+		t.Skip("no node was killed (failover did not run)")
+	}
+	c.start(dead)
+	c.waitUp(3)
+	via := c.nodes[0]
+	if via == dead {
+		via = c.nodes[1]
+	}
+	c.mustVos(via, "migrate", "web", "net", dead.name)
+	if got := c.where(via, "web", "net"); got != dead.name {
+		t.Errorf("net on %s after migrating to the rejoined %s", got, dead.name)
+	}
+	if out := c.mustVos(via, "exec", "--node", dead.name, "web", "--", "cat", "/cross"); out != "written on n3\n" {
+		t.Errorf("process on the rejoined node reads %q", out)
+	}
+}
+
+// elastic grows and shrinks a running instance's node set.
+func elastic(t *testing.T, c *cluster) {
+	n1 := c.nodes[0]
+	c.up(n1, "name: el\nnodes: [n1, n2]\n")
+	c.mustVos(n1, "nodes", "el", "add", "n3")
+	c.mustVos(n1, "migrate", "el", "mm", "n3")
+	ic := c.conn(n1)
+	vos := libvos.New(ic, "el")
+	p, err := vos.StartProcess("sleep", []string{"300"}, &libvos.ProcAttr{Node: "n1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := c.mustVos(n1, "nodes", "el", "remove", "n1")
+	if !strings.Contains(out, "instance el runs on n2, n3") {
+		t.Errorf("remove n1: %s", out)
+	}
+	for _, s := range c.topology(n1, "el").Servers {
+		if s.Node == "n1" || s.State != "running" {
+			t.Errorf("%s on %s (%s) after n1 left the instance", s.Role, s.Node, s.State)
+		}
+	}
+	if st, err := vos.Wait(p.Pid, false); err != nil || st.Sig != int(syscall.SIGTERM) {
+		t.Errorf("process on the removed node: %v %v, want ended by SIGTERM", st, err)
+	}
+	if _, err := vos.StartProcess("true", nil, &libvos.ProcAttr{Node: "n1"}); err == nil || !strings.Contains(err.Error(), "not one of") {
+		t.Errorf("spawn on a removed node: %v", err)
+	}
+	if _, errOut, code := c.vos(n1, "nodes", "el", "remove", "n2", "n3"); code == 0 || !strings.Contains(errOut, "at least one node") {
+		t.Errorf("removing every node: exit %d: %s", code, errOut)
+	}
+}
+
+// nodeState tells whether vos node ls output shows node in state.
+func nodeState(out, node, state string) bool {
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == node {
+			return f[1] == state
+		}
+	}
+	return false
+}
