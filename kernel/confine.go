@@ -86,9 +86,13 @@ type confinement struct {
 	status        *confineStatus
 }
 
-// Programs that host a node (vosd, and tests that start nodes in-process)
-// call it first thing in main (or TestMain).
-func MaybeConfine() {
+// Any binary that links the kernel (vosd, vosbench, a test binary that
+// starts nodes) may be re-executed as a confined binary's init or as its
+// FUSE server: this package's init does that job and exits, before the
+// program's own main (or TestMain) could run its usual work instead.
+func init() { maybeConfine() }
+
+func maybeConfine() {
 	if len(os.Args) < 2 {
 		return
 	}
@@ -101,8 +105,6 @@ func MaybeConfine() {
 }
 
 // confinedCmd prepares a confined host binary.
-// MaybeConfine runs the confinement init or its FUSE server and exits when
-// this process was started as one.
 func (t *sysTask) confinedCmd(r *ipc.SysSpawnReq) (*exec.Cmd, *confinement, error) {
 	if err := t.checkBinary(r); err != nil {
 		return nil, nil, err

@@ -19,7 +19,10 @@ type Case struct {
 	Name     string
 	Baseline bool // the thing the others in its group are compared to
 	Callers  int  // concurrent callers (1 = sequential)
-	Run      func(b *testing.B, rec *Recorder)
+	// Ops is how many operations one b.N iteration does (default 1), for
+	// the ops/s column.
+	Ops int
+	Run func(b *testing.B, rec *Recorder)
 }
 
 // Recorder collects per-call latencies for exact quantiles.
@@ -155,7 +158,8 @@ func Run(b *testing.B, c Case) {
 	c.Run(b, rec)
 	b.ReportMetric(float64(rec.Quantile(0.50).Nanoseconds()), "p50-ns")
 	b.ReportMetric(float64(rec.Quantile(0.99).Nanoseconds()), "p99-ns")
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
+	b.ReportMetric(float64(rec.Quantile(1).Nanoseconds()), "max-ns")
+	b.ReportMetric(float64(b.N*max(c.Ops, 1))/b.Elapsed().Seconds(), "calls/s")
 }
 
 // Throughput reports MB/s for a case that moved bytes in b.Elapsed().
@@ -165,11 +169,11 @@ func Throughput(b *testing.B, bytes int64) {
 
 // Result is a finished case, as goals see it.
 type Result struct {
-	Case     Case
-	NsPerOp  float64
-	P50, P99 time.Duration
-	PerSec   float64 // calls (operations) per second
-	MBPerSec float64 // for throughput cases (0 otherwise)
+	Case          Case
+	NsPerOp       float64
+	P50, P99, Max time.Duration
+	PerSec        float64 // calls (operations) per second
+	MBPerSec      float64 // for throughput cases (0 otherwise)
 }
 
 // Goal is a target an issue set, checked against a run's results.

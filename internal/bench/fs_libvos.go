@@ -1,9 +1,7 @@
 package bench
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -13,8 +11,6 @@ import (
 	"time"
 
 	"github.com/vos-os/vos/ipc"
-	"github.com/vos-os/vos/kernel"
-	"github.com/vos-os/vos/kernel/bus"
 	"github.com/vos-os/vos/libvos"
 )
 
@@ -29,12 +25,9 @@ const (
 	lvFileSize   = 1 << 30
 )
 
-// lvEnv is a kernel node of its own running one instance, for the libvos
-// cases (the FUSE cases in fs_mount.go have their own node).
+// lvEnv is the instance the libvos cases use, on the shared node.
 type lvEnv struct {
-	Node *kernel.Node
 	Inst string
-	dir  string
 	// OS is a libvos view of Inst as root, over its own in-process
 	// connection, as a process on the node would have.
 	OS *libvos.OS
@@ -46,65 +39,19 @@ var (
 	lvErr  error
 )
 
-// lvSetup starts the node and instance once; Close tears them down.
+// lvSetup launches the instance once.
 func lvSetup() (*lvEnv, error) {
 	lvOnce.Do(func() {
 		e := &lvEnv{Inst: "benchlv"}
-		if e.dir, lvErr = os.MkdirTemp("", "vosbench-fs-"); lvErr != nil {
-			return
-		}
-		if e.Node, lvErr = kernel.Start(kernel.Options{Name: "benchlv", Home: e.dir, Secret: []byte("bench")}); lvErr != nil {
-			os.RemoveAll(e.dir)
-			return
-		}
-		onClose(func() { e.Node.Shutdown(); os.RemoveAll(e.dir) })
-		ctl := e.Node.Conn()
-		ctx := context.Background()
-		if lvErr = ctl.Call(ctx, ipc.CtlEndpoint(), ipc.OpCtlUp,
-			&ipc.CtlUpReq{File: "bench.yaml", Manifest: []byte("name: " + e.Inst + "\n")}, &ipc.CtlUpRep{}); lvErr != nil {
-			return
-		}
-		if lvErr = lvWaitInstance(ctl, e.Inst, 30*time.Second); lvErr != nil {
-			return
-		}
-		nc, err := e.Node.Bus().Connect(bus.AdminUser, "bench-libvos")
+		c, err := instance(e.Inst, "name: "+e.Inst+"\n")
 		if err != nil {
 			lvErr = err
 			return
 		}
-		onClose(nc.Close)
-		c := ipc.NewConn(nc, ipc.CallerKernel)
-		c.RetryNoServer = 10 * time.Second
 		e.OS = libvos.New(c.WithCred(&ipc.Root), e.Inst)
 		lvE = e
 	})
 	return lvE, lvErr
-}
-
-// lvWaitInstance polls the topology until every server of inst runs.
-func lvWaitInstance(c *ipc.Conn, inst string, d time.Duration) error {
-	deadline := time.Now().Add(d)
-	for {
-		var top ipc.CtlTopologyRep
-		err := c.Call(context.Background(), ipc.CtlEndpoint(), ipc.OpCtlTopology, &ipc.CtlTopologyReq{Name: inst}, &top)
-		if err == nil {
-			err = fmt.Errorf("no servers yet")
-			for _, s := range top.Servers {
-				if s.State != "running" || s.Status == nil {
-					err = fmt.Errorf("%s is %s %s", s.Role, s.State, s.LastError)
-					break
-				}
-				err = nil
-			}
-		}
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("instance %s not running after %v: %w", inst, d, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // lvFile is what the sequential cases need of a file: *os.File and

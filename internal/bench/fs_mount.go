@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -15,8 +14,6 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 	"github.com/hanwen/go-fuse/v2/fuse/nodefs"
 	"github.com/vos-os/vos/ipc"
-	"github.com/vos-os/vos/kernel"
-	"github.com/vos-os/vos/kernel/bus"
 	"github.com/vos-os/vos/kernel/fusefs"
 )
 
@@ -89,11 +86,10 @@ func init() {
 	)
 }
 
-// mountEnv is a node with instance "benchfs" mounted twice (default
+// mountEnv is instance "benchfs" (on the shared node) mounted twice (default
 // caching; no attribute cache) and go-fuse's memfs mounted twice the same
 // ways.
 type mountEnv struct {
-	node            *kernel.Node
 	home            string
 	vos, vosNoCache string // mount points
 	mem, memNoCache string
@@ -141,23 +137,10 @@ func (e *mountEnv) start() error {
 	if e.home, err = os.MkdirTemp("", "vosbench-fuse-"); err != nil {
 		return err
 	}
-	if e.node, err = kernel.Start(kernel.Options{Name: "bench", Home: filepath.Join(e.home, "node"), Secret: []byte("bench")}); err != nil {
-		return err
-	}
-	ctx := context.Background()
-	kc := e.node.Conn()
-	if err := kc.Call(ctx, ipc.CtlEndpoint(), ipc.OpCtlUp, &ipc.CtlUpReq{File: "bench.yaml", Manifest: []byte("name: " + benchInst + "\n")}, nil); err != nil {
-		return err
-	}
-	if err := waitInstance(kc, benchInst); err != nil {
-		return err
-	}
-	nc, err := e.node.Bus().Connect(bus.AdminUser, "fuse-bench")
+	c, err := instance(benchInst, "name: "+benchInst+"\n")
 	if err != nil {
 		return err
 	}
-	e.closers = append(e.closers, nc.Close)
-	c := ipc.NewConn(nc, ipc.CallerKernel)
 	mk := func(name string) (string, error) {
 		d := filepath.Join(e.home, name)
 		return d, os.Mkdir(d, 0o755)
@@ -227,30 +210,6 @@ func (e *mountEnv) mountMemfs(dir string, attr time.Duration) error {
 	return nil
 }
 
-func waitInstance(c *ipc.Conn, inst string) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var top ipc.CtlTopologyRep
-		err := c.Call(context.Background(), ipc.CtlEndpoint(), ipc.OpCtlTopology, &ipc.CtlTopologyReq{Name: inst}, &top)
-		if err == nil {
-			running := 0
-			for _, s := range top.Servers {
-				if s.State == "running" && s.Status != nil {
-					running++
-				}
-			}
-			if running == len(top.Servers) && running > 0 {
-				return nil
-			}
-			err = fmt.Errorf("%d of %d servers running", running, len(top.Servers))
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("instance %s: %w", inst, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func (e *mountEnv) close() {
 	for _, g := range e.gateways {
 		if g.Unmount() != nil {
@@ -262,9 +221,6 @@ func (e *mountEnv) close() {
 	}
 	for i := len(e.closers) - 1; i >= 0; i-- {
 		e.closers[i]()
-	}
-	if e.node != nil {
-		e.node.Shutdown()
 	}
 	if e.home != "" {
 		os.RemoveAll(e.home)

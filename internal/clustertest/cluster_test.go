@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,27 +23,17 @@ import (
 	"time"
 
 	"github.com/vos-os/vos/internal/testutil"
+	"github.com/vos-os/vos/internal/vostest"
 	"github.com/vos-os/vos/ipc"
-	"github.com/vos-os/vos/kernel/bus"
 	"github.com/vos-os/vos/libvos"
 )
-
-const secret = "cluster-test-secret"
 
 var binDir string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "vos-cluster-bin-")
-	if err == nil {
-		err = os.Chmod(dir, 0o755) // processes run vosbox as nobody
-	}
+	dir, err := vostest.BuildBinaries()
 	if err != nil {
-		panic(err)
-	}
-	out, err := exec.Command("go", "build", "-o", dir+"/", "github.com/vos-os/vos/tools/vos",
-		"github.com/vos-os/vos/tools/vosd", "github.com/vos-os/vos/images/userland/cmd/vosbox").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	binDir = dir
@@ -53,150 +42,65 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// node is one vosd process.
-type node struct {
-	name, home  string
-	client, clu int
-	cmd         *exec.Cmd
-	log         *os.File
-}
+type node = vostest.ClusterNode
 
-func (n *node) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", n.client) }
-
+// cluster is a vostest.Cluster whose failures fail the test.
 type cluster struct {
+	*vostest.Cluster
 	t     *testing.T
 	nodes []*node
 }
 
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+func newCluster(t *testing.T, size int) *cluster {
+	vc, err := vostest.StartCluster(binDir, t.TempDir(), size)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func newCluster(t *testing.T, size int) *cluster {
-	c := &cluster{t: t}
-	base := t.TempDir()
-	for i := 1; i <= size; i++ {
-		c.nodes = append(c.nodes, &node{name: fmt.Sprintf("n%d", i), home: filepath.Join(base, fmt.Sprintf("n%d", i)),
-			client: freePort(t), clu: freePort(t)})
-	}
-	for _, n := range c.nodes {
-		c.start(n)
-	}
-	t.Cleanup(func() {
-		for _, n := range c.nodes {
-			c.stop(n, syscall.SIGTERM)
-		}
-	})
-	c.waitUp(size)
-	return c
-}
-
-func (c *cluster) routes() string {
-	var r []string
-	for _, n := range c.nodes {
-		r = append(r, fmt.Sprintf("nats://127.0.0.1:%d", n.clu))
-	}
-	return strings.Join(r, ",")
+	t.Cleanup(vc.StopAll)
+	return &cluster{Cluster: vc, t: t, nodes: vc.Nodes}
 }
 
 func (c *cluster) start(n *node) {
 	c.t.Helper()
-	if err := os.MkdirAll(n.home, 0o700); err != nil {
+	if err := c.Start(n); err != nil {
 		c.t.Fatal(err)
 	}
-	log, err := os.OpenFile(filepath.Join(n.home, "vosd.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+}
+
+func (c *cluster) stop(n *node, sig syscall.Signal) { c.Stop(n, sig) }
+
+func (c *cluster) vos(n *node, args ...string) (string, string, int) {
+	c.t.Helper()
+	out, errOut, code, err := c.Vos(n, args...)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	n.log = log
-	n.cmd = exec.Command(filepath.Join(binDir, "vosd"), "--name", n.name, "--home", n.home,
-		"--listen", fmt.Sprintf("127.0.0.1:%d", n.client), "--cluster", fmt.Sprintf("127.0.0.1:%d", n.clu),
-		"--routes", c.routes(), "--replicas", "3")
-	n.cmd.Env = append(os.Environ(), "VOS_SECRET="+secret)
-	n.cmd.Stdout, n.cmd.Stderr = log, log
-	if err := n.cmd.Start(); err != nil {
-		c.t.Fatal(err)
-	}
-}
-
-// stop ends a node with sig and waits for it.
-func (c *cluster) stop(n *node, sig syscall.Signal) {
-	if n.cmd == nil || n.cmd.Process == nil {
-		return
-	}
-	_ = n.cmd.Process.Signal(sig)
-	done := make(chan struct{})
-	go func() { _ = n.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		_ = n.cmd.Process.Kill()
-		<-done
-	}
-	n.cmd = nil
-	n.log.Close()
-}
-
-// vos runs the vos tool against node n.
-func (c *cluster) vos(n *node, args ...string) (string, string, int) {
-	cmd := exec.Command(filepath.Join(binDir, "vos"), args...)
-	cmd.Env = append(os.Environ(), "VOS_SECRET="+secret, "VOS_URL="+n.url(), "VOS_HOME="+n.home)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		c.t.Fatal(err)
-	}
-	return out.String(), errb.String(), code
+	return out, errOut, code
 }
 
 func (c *cluster) mustVos(n *node, args ...string) string {
 	c.t.Helper()
 	out, errOut, code := c.vos(n, args...)
 	if code != 0 {
-		c.t.Fatalf("vos %s (on %s): exit %d\n%s%s", strings.Join(args, " "), n.name, code, out, errOut)
+		c.t.Fatalf("vos %s (on %s): exit %d\n%s%s", strings.Join(args, " "), n.Name, code, out, errOut)
 	}
 	return out
 }
 
-// waitUp waits until a node sees want nodes up.
 func (c *cluster) waitUp(want int) {
 	c.t.Helper()
-	testutil.Eventually(c.t, 90*time.Second, func() error {
-		for _, n := range c.nodes {
-			if n.cmd == nil {
-				continue
-			}
-			out, errOut, code := c.vos(n, "node", "ls")
-			if code != 0 {
-				return fmt.Errorf("%s: %s", n.name, errOut)
-			}
-			if up := strings.Count(out, " up "); up < want {
-				return fmt.Errorf("%s sees %d nodes up:\n%s", n.name, up, out)
-			}
-		}
-		return nil
-	})
+	if err := c.WaitUp(want, 90*time.Second); err != nil {
+		c.t.Fatal(err)
+	}
 }
 
-// conn is a kernel connection to node n, retrying while a server moves.
 func (c *cluster) conn(n *node) *ipc.Conn {
 	c.t.Helper()
-	nc, err := bus.Dial(n.url(), []byte(secret), bus.AdminUser, "cluster-test")
+	ic, err := c.Conn(n)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	c.t.Cleanup(nc.Close)
-	ic := ipc.NewConn(nc, ipc.CallerKernel)
-	ic.RetryNoServer = 60 * time.Second
+	c.t.Cleanup(ic.NATS().Close)
 	return ic
 }
 
@@ -220,7 +124,7 @@ func (c *cluster) where(n *node, inst, role string) string {
 
 func (c *cluster) byName(name string) *node {
 	for _, n := range c.nodes {
-		if n.name == name {
+		if n.Name == name {
 			return n
 		}
 	}
@@ -270,7 +174,7 @@ func crossNode(t *testing.T, c *cluster, n1, n2, n3 *node) {
 		}
 		dir := t.TempDir()
 		mount := exec.Command(filepath.Join(binDir, "vos"), "mount", "web", dir)
-		mount.Env = append(os.Environ(), "VOS_SECRET="+secret, "VOS_URL="+n3.url(), "VOS_HOME="+n3.home)
+		mount.Env = append(os.Environ(), "VOS_SECRET="+vostest.ClusterSecret, "VOS_URL="+n3.URL(), "VOS_HOME="+n3.Home)
 		if err := mount.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -437,7 +341,7 @@ func failover(t *testing.T, c *cluster) {
 		t.Fatal(err)
 	}
 	// A process on the node about to die: PM reports it killed.
-	victim, err := vos.StartProcess("sleep", []string{"300"}, &libvos.ProcAttr{Node: fsNode.name})
+	victim, err := vos.StartProcess("sleep", []string{"300"}, &libvos.ProcAttr{Node: fsNode.Name})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -501,7 +405,7 @@ func failover(t *testing.T, c *cluster) {
 	})
 	close(stop)
 	wg.Wait()
-	t.Logf("failover: first write acknowledged %v after kill -9 of %s", recovered.Sub(killed), fsNode.name)
+	t.Logf("failover: first write acknowledged %v after kill -9 of %s", recovered.Sub(killed), fsNode.Name)
 	lost := 0
 	count := 0
 	acked.Range(func(k, v any) bool {
@@ -518,15 +422,15 @@ func failover(t *testing.T, c *cluster) {
 	if lost > 0 {
 		t.Fatalf("%d of %d acknowledged writes lost", lost, count)
 	}
-	if now := c.where(via, "web", ipc.RoleFS); now == fsNode.name || now == "" {
+	if now := c.where(via, "web", ipc.RoleFS); now == fsNode.Name || now == "" {
 		t.Errorf("FS still placed on dead %s", now)
 	}
 	st, err := vos.Wait(victim.Pid, false)
 	if err != nil || st.Sig != int(syscall.SIGKILL) {
 		t.Errorf("process on the dead node: %v %v, want killed by SIGKILL", st, err)
 	}
-	if out := c.mustVos(via, "node", "ls"); !nodeState(out, fsNode.name, "down") {
-		t.Errorf("node ls does not show %s down:\n%s", fsNode.name, out)
+	if out := c.mustVos(via, "node", "ls"); !nodeState(out, fsNode.Name, "down") {
+		t.Errorf("node ls does not show %s down:\n%s", fsNode.Name, out)
 	}
 }
 
@@ -535,7 +439,7 @@ func failover(t *testing.T, c *cluster) {
 func rejoin(t *testing.T, c *cluster) {
 	var dead *node
 	for _, n := range c.nodes {
-		if n.cmd == nil {
+		if !n.Running() {
 			dead = n
 		}
 	}
@@ -548,11 +452,11 @@ func rejoin(t *testing.T, c *cluster) {
 	if via == dead {
 		via = c.nodes[1]
 	}
-	c.mustVos(via, "migrate", "web", "net", dead.name)
-	if got := c.where(via, "web", "net"); got != dead.name {
-		t.Errorf("net on %s after migrating to the rejoined %s", got, dead.name)
+	c.mustVos(via, "migrate", "web", "net", dead.Name)
+	if got := c.where(via, "web", "net"); got != dead.Name {
+		t.Errorf("net on %s after migrating to the rejoined %s", got, dead.Name)
 	}
-	if out := c.mustVos(via, "exec", "--node", dead.name, "web", "--", "cat", "/cross"); out != "written on n3\n" {
+	if out := c.mustVos(via, "exec", "--node", dead.Name, "web", "--", "cat", "/cross"); out != "written on n3\n" {
 		t.Errorf("process on the rejoined node reads %q", out)
 	}
 }

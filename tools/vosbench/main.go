@@ -52,7 +52,7 @@ func main() {
 			continue
 		}
 		res := bench.Result{Case: c, NsPerOp: float64(r.T.Nanoseconds()) / float64(r.N),
-			P50: time.Duration(r.Extra["p50-ns"]), P99: time.Duration(r.Extra["p99-ns"]),
+			P50: time.Duration(r.Extra["p50-ns"]), P99: time.Duration(r.Extra["p99-ns"]), Max: time.Duration(r.Extra["max-ns"]),
 			PerSec: r.Extra["calls/s"], MBPerSec: r.Extra["MB/s"]}
 		results = append(results, res)
 		printRow(res, baselineOf(results, c))
@@ -79,7 +79,7 @@ func printRow(r bench.Result, base *bench.Result) {
 	if r.MBPerSec > 0 {
 		rate = fmt.Sprintf("%9.0f MB/s ", r.MBPerSec)
 	}
-	fmt.Printf("  %-52s p50 %-9s p99 %-9s %s  %s\n", r.Case.Name, cli.Duration(r.P50), cli.Duration(r.P99), rate, vs)
+	fmt.Printf("  %-52s p50 %-9s p99 %-9s max %-9s %s  %s\n", r.Case.Name, cli.Duration(r.P50), cli.Duration(r.P99), cli.Duration(r.Max), rate, vs)
 }
 
 func printGoals(rs []bench.Result) {

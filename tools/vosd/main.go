@@ -21,7 +21,6 @@ import (
 )
 
 func main() {
-	kernel.MaybeConfine() // when started as a confined binary's init
 	if err := command().Execute(); err != nil {
 		os.Exit(cli.Code(err))
 	}

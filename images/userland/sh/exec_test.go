@@ -19,11 +19,6 @@ import (
 	"github.com/vos-os/vos/libvos"
 )
 
-func TestMain(m *testing.M) {
-	kernel.MaybeConfine() // this test binary is re-executed as a confined binary's init
-	os.Exit(m.Run())
-}
-
 // syncBuf is a buffer the shell's relays may write to concurrently.
 type syncBuf struct {
 	mu sync.Mutex
