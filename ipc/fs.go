@@ -1,5 +1,7 @@
 package ipc
 
+import "github.com/vmihailenco/msgpack/v5"
+
 // FS ops: one tree per instance. Files are named as openat(2) names them:
 // a Path resolved from directory At (RootIno when 0; an absolute Path starts
 // at the root whatever At is; an empty Path is At itself). libvos sends whole
@@ -195,6 +197,43 @@ type FSReadReq struct {
 type FSReadRep struct {
 	Data []byte
 	Size int64 // the file's size when read
+	// Parts, when set, are Data in pieces (a server's cached blocks),
+	// encoded as one Data without being joined first: a copy saved on
+	// every read.
+	Parts [][]byte `msgpack:"-"`
+}
+
+// EncodeMsgpack writes what the default encoding writes (a map of Data and
+// Size), taking Data from Parts when they are set.
+func (r *FSReadRep) EncodeMsgpack(enc *msgpack.Encoder) error {
+	if err := enc.EncodeMapLen(2); err != nil {
+		return err
+	}
+	if err := enc.EncodeString("Data"); err != nil {
+		return err
+	}
+	if r.Parts == nil {
+		if err := enc.EncodeBytes(r.Data); err != nil {
+			return err
+		}
+	} else {
+		n := 0
+		for _, p := range r.Parts {
+			n += len(p)
+		}
+		if err := enc.EncodeBytesLen(n); err != nil {
+			return err
+		}
+		for _, p := range r.Parts {
+			if _, err := enc.Writer().Write(p); err != nil {
+				return err
+			}
+		}
+	}
+	if err := enc.EncodeString("Size"); err != nil {
+		return err
+	}
+	return enc.EncodeInt(r.Size)
 }
 
 // FSWriteReq writes Data (at most MaxIO bytes) at Off, or at the end of the

@@ -56,10 +56,11 @@ func (s *Server) read(c *srv.Call, r *ipc.FSReadReq) (*ipc.FSReadRep, error) {
 	rep := &ipc.FSReadRep{Size: size}
 	if r.Off < size && r.Len > 0 {
 		n := min(int64(r.Len), size-r.Off)
-		rep.Data = make([]byte, n)
-		if err := s.readBlocks(r.Ino, r.Off, rep.Data); err != nil {
+		parts, err := s.readParts(r.Ino, r.Off, n)
+		if err != nil {
 			return nil, err
 		}
+		rep.Parts = parts
 	}
 	if t := now(); atime <= mtime || time.Duration(t-atime) > atimeEvery {
 		sv.Lock()
@@ -74,47 +75,62 @@ func (s *Server) read(c *srv.Call, r *ipc.FSReadReq) (*ipc.FSReadRep, error) {
 	return rep, nil
 }
 
-// readBlocks fills p from the file's blocks at off, fetching the blocks it
-// spans concurrently. Holes and bytes past a short block read as zeros.
-// Precondition: the inode's I/O lock is held.
-func (s *Server) readBlocks(ino uint64, off int64, p []byte) error {
-	first, last := uint64(off/BlockSize), uint64((off+int64(len(p))-1)/BlockSize)
+// zeros is what holes and the bytes past a short block read as.
+var zeros = make([]byte, BlockSize)
+
+// readParts returns the n bytes of the file at off as slices of its
+// cached blocks (and of zeros for holes), fetching the blocks it spans
+// concurrently; the reply encodes them without joining them. The slices
+// must not be modified. Precondition: the inode's I/O lock is held.
+func (s *Server) readParts(ino uint64, off, n int64) ([][]byte, error) {
+	first, last := uint64(off/BlockSize), uint64((off+n-1)/BlockSize)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	blocks := make([][2][]byte, last-first+1) // per block: its data, then zeros after it
 	fill := func(blk uint64) error {
 		data, err := s.blocks.get(ctx, ino, blk)
 		if err != nil {
 			return err
 		}
 		start := int64(blk) * BlockSize
-		lo, hi := max(off, start), min(off+int64(len(p)), start+BlockSize)
-		dst := p[lo-off : hi-off]
-		n := 0
-		if lo-start < int64(len(data)) {
-			n = copy(dst, data[lo-start:min(hi-start, int64(len(data)))])
+		lo, hi := max(off, start)-start, min(off+n, start+BlockSize)-start
+		var have []byte
+		if lo < int64(len(data)) {
+			have = data[lo:min(hi, int64(len(data)))]
 		}
-		clear(dst[n:])
+		blocks[blk-first] = [2][]byte{have, zeros[:hi-lo-int64(len(have))]}
 		return nil
 	}
 	if first == last {
-		return fill(first)
-	}
-	var wg sync.WaitGroup
-	errs := make([]error, last-first+1)
-	for blk := first; blk <= last; blk++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[blk-first] = fill(blk)
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
+		if err := fill(first); err != nil {
+			return nil, err
+		}
+	} else {
+		var wg sync.WaitGroup
+		errs := make([]error, last-first+1)
+		for blk := first; blk <= last; blk++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[blk-first] = fill(blk)
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return nil, err
+			}
 		}
 	}
-	return nil
+	parts := make([][]byte, 0, 2*len(blocks))
+	for _, b := range blocks {
+		for _, p := range b {
+			if len(p) > 0 {
+				parts = append(parts, p)
+			}
+		}
+	}
+	return parts, nil
 }
 
 func (s *Server) write(c *srv.Call, r *ipc.FSWriteReq) (*ipc.FSWriteRep, error) {
