@@ -303,3 +303,43 @@ func TestProcessCreds(t *testing.T) {
 		t.Errorf("uid 1000 process reading a 0600 root file: %v", err)
 	}
 }
+
+// TestInitPrograms: the manifest's init programs start at first boot, as
+// children of init, their output logged, and not again when PM restarts.
+func TestInitPrograms(t *testing.T) {
+	n := vostest.Node(t, "n1")
+	vostest.Up(t, n, "name: p\ninit:\n  - {prog: sh, args: [-c, \"echo booted as $ROLE; sleep 60\"], env: {ROLE: web}}\n")
+	c := ipc.NewConn(n.Conn().NATS(), ipc.CallerKernel)
+	c.RetryNoServer = 10 * time.Second
+	vos := libvos.New(c, "p")
+	testutil.Eventually(t, 15*time.Second, func() error {
+		b, err := vos.ReadFile("/var/log/sh.log")
+		if err != nil {
+			return err
+		}
+		if string(b) != "booted as web\n" {
+			return fmt.Errorf("log %q", b)
+		}
+		return nil
+	})
+	count := func() int {
+		procs, err := vos.Processes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, p := range procs {
+			if p.Prog == "sh" && p.PPID == ipc.InitPID {
+				n++
+			}
+		}
+		return n
+	}
+	if got := count(); got != 1 {
+		t.Fatalf("%d init shells running", got)
+	}
+	vostest.Crash(t, n, "p", "pm")
+	if got := count(); got != 1 {
+		t.Errorf("%d init shells after PM restarted, want still 1", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 	"time"
 
@@ -34,7 +35,16 @@ func newImpl(role string, spec *manifest.Manifest) (srv.Impl, error) {
 	case ipc.RoleMM:
 		return mm.New(int64(spec.Memory.Limit)), nil
 	case ipc.RolePM:
-		return pm.New(pm.Options{HostBinds: spec.Filesystem.Host, MemLimit: int64(spec.Memory.Limit)}), nil
+		opts := pm.Options{HostBinds: spec.Filesystem.Host, MemLimit: int64(spec.Memory.Limit)}
+		for _, p := range spec.Init {
+			env := make([]string, 0, len(p.Env))
+			for k, v := range p.Env {
+				env = append(env, k+"="+v)
+			}
+			sort.Strings(env)
+			opts.Init = append(opts.Init, pm.Program{Prog: p.Prog, Args: p.Args, Env: env, Node: p.Node})
+		}
+		return pm.New(opts), nil
 	case ipc.RoleNet:
 		return vnet.New(), nil
 	}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,6 +27,17 @@ import (
 type Options struct {
 	HostBinds []string // read-only host folders for confined binaries
 	MemLimit  int64    // the instance's memory limit
+	// Init are the manifest's programs, started once, at first boot, as
+	// children of init, their output appended to /var/log/PROG.log.
+	Init []Program
+}
+
+// Program is a program to start at boot.
+type Program struct {
+	Prog string
+	Args []string
+	Env  []string
+	Node string
 }
 
 // Timing of the background work.
@@ -102,7 +114,48 @@ func (s *Server) Start(sv *srv.Server) error {
 	s.kc = ipc.NewConn(sv.Config().Conn, ipc.CallerKernel)
 	s.stop, s.done = make(chan struct{}), make(chan struct{})
 	go s.reconcileLoop()
+	sv.RLock()
+	booting := !s.st.InitDone && len(s.opts.Init) > 0
+	sv.RUnlock()
+	if booting {
+		go s.startInit()
+	}
 	return nil
+}
+
+// startInit starts the manifest's init programs, through PM's own spawn
+// (it serves by the time the call arrives), then records that it did, so
+// a restart does not start them twice. A program that fails to start is
+// logged and skipped.
+func (s *Server) startInit() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := ipc.NewConn(s.srv.Config().Conn, ipc.CallerKernel)
+	c.RetryNoServer = 30 * time.Second
+	fs := ipc.ServerEndpoint(s.inst, ipc.RoleFS)
+	for _, d := range []string{"/var", "/var/log"} {
+		if err := c.Call(ctx, fs, ipc.OpFSMkdir, &ipc.FSMkdirReq{Path: d, Mode: 0o755}, nil); err != nil && !errors.Is(err, ipc.EEXIST) {
+			s.srv.Log().Warn("init programs: no log folder", zap.Error(err))
+		}
+	}
+	for _, p := range s.opts.Init {
+		log := ipc.Stdio{Kind: ipc.StdioFile, Path: "/var/log/" + path.Base(p.Prog) + ".log", Append: true}
+		err := c.Call(ctx, ipc.ServerEndpoint(s.inst, ipc.RolePM), ipc.OpPMSpawn, &ipc.PMSpawnReq{
+			Prog: p.Prog, Args: p.Args, Env: p.Env, Node: p.Node, Stdout: log, Stderr: log}, nil)
+		if err != nil {
+			s.srv.Log().Warn("init program did not start", zap.String("prog", p.Prog), zap.Error(err))
+		}
+	}
+	select {
+	case <-s.stop:
+		return
+	default:
+	}
+	s.srv.Lock()
+	defer s.srv.Unlock()
+	if err := s.srv.Commit(recInitDone, &pidRec{}); err != nil {
+		s.srv.Log().Warn("record init programs", zap.Error(err))
+	}
 }
 
 // Stop ends the background work and answers parked waiters, whose callers

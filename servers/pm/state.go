@@ -13,6 +13,7 @@ const (
 	recReap                     // a zombie was waited for
 	recSetpgid                  // a process changed group
 	recExec                     // a process runs another program
+	recInitDone                 // the manifest's init programs were started
 )
 
 // proc is one process; the fields are the journaled state.
@@ -62,7 +63,8 @@ type exited struct{ Code, Signal int }
 const maxRecent = 4096
 
 type state struct {
-	Procs   map[int]*proc
+	InitDone bool
+	Procs    map[int]*proc
 	NextPID int
 	Recent  map[int]exited
 	Order   []int // Recent's pids, oldest first
@@ -85,6 +87,8 @@ func (s *Server) NewRecord(kind uint8) any {
 		return new(setpgidRec)
 	case recExec:
 		return new(execRec)
+	case recInitDone:
+		return new(pidRec)
 	}
 	return nil
 }
@@ -141,6 +145,8 @@ func (s *Server) Apply(kind uint8, rec any) error {
 			return fmt.Errorf("exec of missing pid %d", r.PID)
 		}
 		p.Prog, p.Args = r.Prog, r.Args
+	case recInitDone:
+		st.InitDone = true
 	default:
 		return fmt.Errorf("unknown record kind %d", kind)
 	}
