@@ -4,30 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/vos-os/vos/internal/testutil"
 	"github.com/vos-os/vos/ipc"
 )
-
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func TestStream(t *testing.T) {
 	ns := testutil.NATS(t, false)
@@ -50,7 +32,7 @@ func TestStream(t *testing.T) {
 		t.Fatal("open returned before any reader existed")
 	default:
 	}
-	var out lockedBuf
+	var out testutil.Buffer
 	r, err := ipc.ServeStream(testutil.Connect(t, ns), subj, &out)
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,24 +19,6 @@ import (
 	"github.com/vos-os/vos/kernel/bus"
 	"github.com/vos-os/vos/libvos"
 )
-
-// syncBuf is a buffer streams may write to concurrently.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // procEnv is an instance with a kernel-side libvos.
 type procEnv struct {
@@ -55,7 +36,7 @@ func newProcEnv(t *testing.T) *procEnv {
 // run starts prog with stdout and stderr captured, waits, and returns them.
 func (e *procEnv) run(prog string, args ...string) (stdout, stderr string, st *libvos.ProcessState) {
 	e.t.Helper()
-	var out, errb syncBuf
+	var out, errb testutil.Buffer
 	base := fmt.Sprintf("vos.p.proc.0.io.test%d", time.Now().UnixNano())
 	ro, err := ipc.ServeStream(e.c.NATS(), base+".out", &out)
 	if err != nil {

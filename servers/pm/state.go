@@ -8,12 +8,12 @@ import (
 
 // Record kinds.
 const (
-	recSpawn   uint8 = iota + 1 // a new process
-	recExit                     // a process ended
-	recReap                     // a zombie was waited for
-	recSetpgid                  // a process changed group
-	recExec                     // a process runs another program
-	recInitDone                 // the manifest's init programs were started
+	recSpawn    uint8 = iota + 1 // a new process
+	recExit                      // a process ended
+	recReap                      // a zombie was waited for
+	recSetpgid                   // a process changed group
+	recExec                      // a process runs another program
+	recInitDone                  // the manifest's init programs were started
 )
 
 // proc is one process; the fields are the journaled state.
@@ -65,9 +65,9 @@ const maxRecent = 4096
 type state struct {
 	InitDone bool
 	Procs    map[int]*proc
-	NextPID int
-	Recent  map[int]exited
-	Order   []int // Recent's pids, oldest first
+	NextPID  int
+	Recent   map[int]exited
+	Order    []int // Recent's pids, oldest first
 }
 
 func newState() *state {

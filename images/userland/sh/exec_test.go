@@ -1,12 +1,10 @@
 package sh
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,24 +16,6 @@ import (
 	"github.com/vos-os/vos/kernel"
 	"github.com/vos-os/vos/libvos"
 )
-
-// syncBuf is a buffer the shell's relays may write to concurrently.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // inst is a real node and instance "p", with a kernel-side libvos for
 // checking what the shell did.
@@ -53,8 +33,8 @@ func newInst(t *testing.T) *inst {
 
 // env is a command environment with buffers, the shell's own view of the
 // instance (at /), and stdin if not "".
-func (in *inst) env(stdin string) (*cmds.Env, *syncBuf, *syncBuf) {
-	var out, errb syncBuf
+func (in *inst) env(stdin string) (*cmds.Env, *testutil.Buffer, *testutil.Buffer) {
+	var out, errb testutil.Buffer
 	e := &cmds.Env{Stdout: &out, Stderr: &errb, Vars: []string{"HOME=/", "PATH=/bin"},
 		OS: func() (*libvos.OS, error) { return libvos.New(in.c, "p"), nil }}
 	if stdin != "" {
@@ -384,7 +364,7 @@ func (in *inst) waitProc(prog string, n int) []int {
 // vproc is sh started as a real VOS process (the image's vosbox).
 type vproc struct {
 	p         *libvos.Process
-	out, errb syncBuf
+	out, errb testutil.Buffer
 	stdin     *ipc.StreamWriter
 	readers   []*ipc.StreamReader
 }
@@ -399,7 +379,7 @@ func (in *inst) start(t *testing.T, args []string, stdin, tty bool) *vproc {
 	attr := &libvos.ProcAttr{}
 	for _, x := range []struct {
 		name string
-		w    *syncBuf
+		w    *testutil.Buffer
 		to   *ipc.Stdio
 	}{{".out", &v.out, &attr.Stdout}, {".err", &v.errb, &attr.Stderr}} {
 		if tty && x.name == ".err" {
