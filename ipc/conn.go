@@ -12,6 +12,10 @@ import (
 // call can hang. Calls that may block for long (wait) pass NoTimeout.
 const DefaultTimeout = 10 * time.Second
 
+// handoverBackoff caps the wait between retries once a server said "not
+// handled" (it is handing over): the next copy answers within moments.
+const handoverBackoff = 5 * time.Millisecond
+
 // Conn is a caller's side of IPC: a NATS connection and the caller token
 // that NATS lets this connection publish with.
 type Conn struct {
@@ -115,6 +119,7 @@ func (c *Conn) RawCall(ctx context.Context, ep Endpoint, op Op, req any) ([]byte
 			if rejected++; rejected <= 3 {
 				continue
 			}
+			backoff = min(backoff, handoverBackoff)
 		}
 		if errors.Is(err, nats.ErrNoResponders) && c.RetryNoServer > 0 {
 			if giveUp.IsZero() {
@@ -125,6 +130,9 @@ func (c *Conn) RawCall(ctx context.Context, ep Endpoint, op Op, req any) ([]byte
 				select {
 				case <-t.C:
 					backoff = min(backoff*2, 100*time.Millisecond)
+					if rejected > 0 {
+						backoff = min(backoff, handoverBackoff)
+					}
 					continue
 				case <-ctx.Done():
 					t.Stop()

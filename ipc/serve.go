@@ -225,12 +225,12 @@ func (s *Service) Stop() {
 	s.wg.Wait()
 }
 
-// Reject stops at once, answering the messages still queued with
-// ENOTCONN ("not handled"), which callers retry elsewhere: a server that
-// failed answers rather than leaving its callers to time out.
+// Reject stops, answering the messages already delivered with ENOTCONN
+// ("not handled"), which callers retry elsewhere: a server that failed
+// answers rather than leaving its callers to time out.
 func (s *Service) Reject() {
 	s.rejecting.Store(true)
-	s.shutdown()
+	s.Stop() // drain: what was delivered is answered, not dropped
 }
 
 // SetRejecting makes the service answer every request ENOTCONN instead of

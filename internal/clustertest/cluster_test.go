@@ -160,6 +160,9 @@ func TestCluster(t *testing.T) {
 // crossNode: a process on n3 writes a file the FS server on n2 keeps; a
 // process started from n1 on n2 reads it; a mount on n3 reads it too.
 func crossNode(t *testing.T, c *cluster, n1, n2, n3 *node) {
+	if c.where(n1, "web", ipc.RolePM) != "n1" {
+		t.Fatal("PM is not on n1")
+	}
 	c.mustVos(n1, "exec", "--node", "n3", "web", "--", "sh", "-c", "echo written on n3 > /cross")
 	if out := c.mustVos(n1, "exec", "--node", "n2", "web", "--", "cat", "/cross"); out != "written on n3\n" {
 		t.Errorf("read on n2 (from n1): %q", out)
@@ -167,6 +170,17 @@ func crossNode(t *testing.T, c *cluster, n1, n2, n3 *node) {
 	ps := c.mustVos(n3, "exec", "--node", "n1", "web", "--", "sh", "-c", "sleep 30 & ps")
 	if !strings.Contains(ps, "sleep 30") {
 		t.Errorf("ps from a process on n1 (asked through n3):\n%s", ps)
+	}
+	// A signal reaches a process on a node other than PM's (n1), sent
+	// through a third node.
+	vos := libvos.New(c.conn(n2), "web")
+	p, err := vos.StartProcess("sleep", []string{"300"}, &libvos.ProcAttr{Node: "n3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.mustVos(n2, "kill", "web", "-TERM", strconv.Itoa(p.Pid))
+	if st, err := vos.Wait(p.Pid, false); err != nil || st.Sig != int(syscall.SIGTERM) {
+		t.Errorf("sleep on n3 killed through n2 (PM on n1): %v %v", st, err)
 	}
 	if os.Geteuid() == 0 {
 		if out := c.mustVos(n1, "exec", "--node", "n2", "web", "--", "/bin/cat", "/cross"); out != "written on n3\n" {

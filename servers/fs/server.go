@@ -76,9 +76,6 @@ func (s *Server) ioLock(ino uint64) *sync.RWMutex { return &s.io[ino%uint64(len(
 
 // attach connects the server to its framework and block store.
 func (s *Server) attach(sv *srv.Server) error {
-	if s.srv != nil {
-		return nil
-	}
 	cfg := sv.Config()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -92,12 +89,12 @@ func (s *Server) attach(sv *srv.Server) error {
 	return nil
 }
 
+// Open attaches the block store (srv.Opener).
+func (s *Server) Open(sv *srv.Server) error { return s.attach(sv) }
+
 // Boot creates the root directory and imports the manifest's folder.
 // Precondition (srv.Booter): the state lock is held.
 func (s *Server) Boot(sv *srv.Server) error {
-	if err := s.attach(sv); err != nil {
-		return err
-	}
 	now := time.Now().UnixNano()
 	if err := sv.Commit(recCreate, &createRec{Ino: ipc.RootIno, Mode: ipc.S_IFDIR | 0o755, Time: now}); err != nil {
 		return err
@@ -110,9 +107,6 @@ func (s *Server) Boot(sv *srv.Server) error {
 
 // Start finishes what a crash interrupted: block ranges still to clear.
 func (s *Server) Start(sv *srv.Server) error {
-	if err := s.attach(sv); err != nil {
-		return err
-	}
 	sv.RLock()
 	todo := make([]pending, 0, len(s.st.Pending))
 	for _, p := range s.st.Pending {

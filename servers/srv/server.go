@@ -43,6 +43,10 @@ type Impl interface {
 
 // Optional hooks an Impl may have.
 type (
+	// Opener runs at every start once the state is loaded, before a
+	// standby waits: it opens what the server needs besides its state
+	// (FS's block store), so that a migration's pause does not include it.
+	Opener interface{ Open(s *Server) error }
 	// Booter runs once, at the first start of a server (no snapshot, empty
 	// journal), to commit the initial state.
 	Booter interface{ Boot(s *Server) error }
@@ -219,6 +223,11 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	if err := s.load(ctx, 0, true); err != nil {
 		return err
+	}
+	if o, ok := s.impl.(Opener); ok {
+		if err := o.Open(s); err != nil {
+			return fmt.Errorf("%s open: %w", cfg.Role, err)
+		}
 	}
 	if cfg.Standby != nil {
 		s.phase.Store("standby")
@@ -443,6 +452,14 @@ func (s *Server) boot(ctx context.Context) error {
 // snapshot saves the state and purges the journal it covers.
 func (s *Server) snapshot() {
 	defer s.snapping.Store(false)
+	// Records committed while one snapshot was saved may call for the
+	// next: take it now rather than at the next commit, which may not come.
+	for s.snapshotOnce() && s.sinceSnap.Load() >= int64(s.cfg.SnapshotEvery) && !s.frozen.Load() {
+	}
+}
+
+// snapshotOnce saves one snapshot; it says whether it did.
+func (s *Server) snapshotOnce() bool {
 	s.mu.RLock()
 	data, err := s.impl.Snapshot()
 	seq := s.j.position()
@@ -450,16 +467,16 @@ func (s *Server) snapshot() {
 	s.mu.RUnlock()
 	if err != nil {
 		s.log.Error("snapshot", zap.Error(err))
-		return
+		return false
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := s.j.syncTo(ctx, seq); err != nil {
-		return // a journal failure stops the server by itself
+		return false // a journal failure stops the server by itself
 	}
 	if err := saveSnapshot(ctx, s.snaps, SnapshotName(s.cfg.Instance, s.cfg.Role), &snapshot{Seq: seq, Data: data}); err != nil {
 		s.log.Warn("snapshot save", zap.Error(err))
-		return
+		return false
 	}
 	s.snapSeq.Store(seq)
 	s.sinceSnap.Add(-n)
@@ -467,6 +484,7 @@ func (s *Server) snapshot() {
 		s.log.Warn("journal purge", zap.Error(err))
 	}
 	s.log.Debug("snapshot", zap.Uint64("seq", seq), zap.Int("bytes", len(data)))
+	return true
 }
 
 // Call is one request being handled.
