@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -74,12 +73,4 @@ func leastLoaded(candidates []string, load map[string]int) string {
 		return c[i] < c[j]
 	})
 	return c[0]
-}
-
-func describePlacement(p map[string]Placement) string {
-	var parts []string
-	for _, role := range ipc.Roles {
-		parts = append(parts, fmt.Sprintf("%s@%s", role, p[role].Node))
-	}
-	return strings.Join(parts, " ")
 }

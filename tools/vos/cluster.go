@@ -21,15 +21,10 @@ arrive meanwhile are retried, not lost) and stops. If the new copy fails to
 start, the old one keeps serving.`,
 		Args: cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cli.Connect()
-			if err != nil {
-				return err
-			}
-			defer c.NATS().Close()
 			ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Minute)
 			defer cancel()
 			var rep ipc.CtlMigrateRep
-			if err := c.Call(ctx, ipc.CtlEndpoint(), ipc.OpCtlMigrate, &ipc.CtlMigrateReq{Name: args[0], Role: args[1], Node: args[2]}, &rep); err != nil {
+			if err := ctl(ctx, ipc.OpCtlMigrate, &ipc.CtlMigrateReq{Name: args[0], Role: args[1], Node: args[2]}, &rep); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s of %s moved from %s to %s (journal %d; pause %s, total %s)\n",
@@ -57,15 +52,10 @@ those on a removed node get SIGTERM, then SIGKILL after 5 s.`,
 			default:
 				return fmt.Errorf("usage: vos nodes NAME add|remove NODE... (not %q)", args[1])
 			}
-			c, err := cli.Connect()
-			if err != nil {
-				return err
-			}
-			defer c.NATS().Close()
 			ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Minute)
 			defer cancel()
 			var rep ipc.CtlSetNodesRep
-			err = c.Call(ctx, ipc.CtlEndpoint(), ipc.OpCtlSetNodes, req, &rep)
+			err := ctl(ctx, ipc.OpCtlSetNodes, req, &rep)
 			for _, m := range rep.Moved {
 				fmt.Fprintf(cmd.OutOrStdout(), "moved %s\n", m)
 			}

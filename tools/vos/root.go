@@ -118,14 +118,9 @@ func downCommand() *cobra.Command {
 		Short: "Stop an instance and delete its state",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cli.Connect()
-			if err != nil {
-				return err
-			}
-			defer c.NATS().Close()
 			ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
 			defer cancel()
-			if err := c.Call(ctx, ipc.CtlEndpoint(), ipc.OpCtlDown, &ipc.CtlDownReq{Name: args[0]}, nil); err != nil {
+			if err := ctl(ctx, ipc.OpCtlDown, &ipc.CtlDownReq{Name: args[0]}, nil); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "instance %s down\n", args[0])
@@ -140,13 +135,8 @@ func lsCommand() *cobra.Command {
 		Short: "List instances",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cli.Connect()
-			if err != nil {
-				return err
-			}
-			defer c.NATS().Close()
 			var rep ipc.CtlListRep
-			if err := c.Call(cmd.Context(), ipc.CtlEndpoint(), ipc.OpCtlList, &ipc.CtlListReq{}, &rep); err != nil {
+			if err := ctl(cmd.Context(), ipc.OpCtlList, &ipc.CtlListReq{}, &rep); err != nil {
 				return err
 			}
 			t := cli.NewTable(cmd.OutOrStdout(), "NAME", "STATE", "SERVERS", "NODES", "CREATED")
@@ -169,13 +159,8 @@ func nodeCommand() *cobra.Command {
 		Short: "List nodes with their state, load and servers",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cli.Connect()
-			if err != nil {
-				return err
-			}
-			defer c.NATS().Close()
 			var rep ipc.CtlNodesRep
-			if err := c.Call(cmd.Context(), ipc.CtlEndpoint(), ipc.OpCtlNodes, &ipc.CtlNodesReq{}, &rep); err != nil {
+			if err := ctl(cmd.Context(), ipc.OpCtlNodes, &ipc.CtlNodesReq{}, &rep); err != nil {
 				return err
 			}
 			t := cli.NewTable(cmd.OutOrStdout(), "NAME", "STATE", "URL", "LOAD", "MEM", "INSTANCES", "SERVERS", "SEEN")
@@ -206,13 +191,8 @@ func debugCommand() *cobra.Command {
 			if !ipc.IsRole(args[1]) {
 				return fmt.Errorf("unknown role %q (want one of %s)", args[1], strings.Join(ipc.Roles, ", "))
 			}
-			c, err := cli.Connect()
-			if err != nil {
-				return err
-			}
-			defer c.NATS().Close()
 			var rep ipc.CtlCrashRep
-			if err := c.Call(cmd.Context(), ipc.CtlEndpoint(), ipc.OpCtlCrash, &ipc.CtlCrashReq{Name: args[0], Role: args[1]}, &rep); err != nil {
+			if err := ctl(cmd.Context(), ipc.OpCtlCrash, &ipc.CtlCrashReq{Name: args[0], Role: args[1]}, &rep); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "killed the %s server of %s on %s\n", args[1], args[0], rep.Node)
@@ -220,4 +200,14 @@ func debugCommand() *cobra.Command {
 		},
 	})
 	return d
+}
+
+// ctl connects to the node, makes one control-plane call and disconnects.
+func ctl(ctx context.Context, op ipc.Op, req, rep any) error {
+	c, err := cli.Connect()
+	if err != nil {
+		return err
+	}
+	defer c.NATS().Close()
+	return c.Call(ctx, ipc.CtlEndpoint(), op, req, rep)
 }

@@ -28,13 +28,8 @@ size, followed by recent events (starts, failures, moves).
 			if asJSON && asDot {
 				return fmt.Errorf("choose one of --json and --dot")
 			}
-			c, err := cli.Connect()
-			if err != nil {
-				return err
-			}
-			defer c.NATS().Close()
 			var top ipc.CtlTopologyRep
-			if err := c.Call(cmd.Context(), ipc.CtlEndpoint(), ipc.OpCtlTopology, &ipc.CtlTopologyReq{Name: args[0]}, &top); err != nil {
+			if err := ctl(cmd.Context(), ipc.OpCtlTopology, &ipc.CtlTopologyReq{Name: args[0]}, &top); err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()
