@@ -102,6 +102,9 @@ func (n *Node) canHost(rec *InstanceRecord, node string) error {
 		return ipc.Errorf(ipc.EINVAL, "node %q is not one of instance %s's nodes (%s; vos nodes %s add %s)",
 			node, rec.Name, strings.Join(rec.Spec.Nodes, ", "), rec.Name, node)
 	}
+	if !contains(n.knownNodes(), node) {
+		return ipc.Errorf(ipc.EINVAL, "unknown node %q (the cluster has %s)", node, strings.Join(n.knownNodes(), ", "))
+	}
 	if !n.isLive(node) {
 		return ipc.Errorf(ipc.EHOSTDOWN, "node %q is not up (vos node ls)", node)
 	}

@@ -244,6 +244,9 @@ func (s *Server) spawn(c *srv.Call, r *ipc.PMSpawnReq) (*ipc.PMSpawnRep, error) 
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), spawnTimeout)
 	defer cancel()
+	if err := s.checkDir(ctx, c, me, dir); err != nil {
+		return nil, err
+	}
 	node, err := s.pickNode(ctx, r.Node)
 	if err != nil {
 		return nil, err
@@ -310,6 +313,29 @@ func (s *Server) spawn(c *srv.Call, r *ipc.PMSpawnReq) (*ipc.PMSpawnRep, error) 
 		return nil, err
 	}
 	return &ipc.PMSpawnRep{PID: pid, Node: node}, nil
+}
+
+// checkDir checks that the working directory is a directory the new
+// process may enter (with its parent's credentials, or the kernel's).
+func (s *Server) checkDir(ctx context.Context, c *srv.Call, me int, dir string) error {
+	if dir == "/" {
+		return nil
+	}
+	s.srv.RLock()
+	cred, err := s.credOf(c, me)
+	s.srv.RUnlock()
+	if err != nil {
+		return err
+	}
+	var a ipc.FSAttrRep
+	err = s.kc.WithCred(cred).Call(ctx, ipc.ServerEndpoint(s.inst, ipc.RoleFS), ipc.OpFSLookup, &ipc.FSLookupReq{Path: dir}, &a)
+	switch {
+	case err != nil:
+		return ipc.Errorf(ipc.ToErrno(err), "working directory %s: %v", dir, err)
+	case !a.Attr.IsDir():
+		return ipc.Errorf(ipc.ENOTDIR, "working directory %s: not a directory", dir)
+	}
+	return nil
 }
 
 // pickNode chooses where a process runs: the node asked for, or the

@@ -45,7 +45,7 @@ is forwarded as SIGINT.`,
 			if tty && !term.IsTerminal(int(os.Stdin.Fd())) {
 				return fmt.Errorf("-t needs a terminal on stdin")
 			}
-			c, err := cli.Connect()
+			c, err := instanceConn(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -185,7 +185,7 @@ func psCommand() *cobra.Command {
 		Short: "List an instance's processes",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cli.Connect()
+			c, err := instanceConn(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -228,7 +228,7 @@ below -1 names the process group -PID (put -- before it).`,
 			if err != nil {
 				return err
 			}
-			c, err := cli.Connect()
+			c, err := instanceConn(cmd.Context(), inst)
 			if err != nil {
 				return err
 			}

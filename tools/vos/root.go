@@ -211,3 +211,18 @@ func ctl(ctx context.Context, op ipc.Op, req, rep any) error {
 	defer c.NATS().Close()
 	return c.Call(ctx, ipc.CtlEndpoint(), op, req, rep)
 }
+
+// instanceConn connects and checks that the instance exists, so that a
+// wrong name fails at once and says so (rather than "no server" from its
+// servers).
+func instanceConn(ctx context.Context, name string) (*ipc.Conn, error) {
+	c, err := cli.Connect()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Call(ctx, ipc.CtlEndpoint(), ipc.OpCtlInstance, &ipc.CtlInstanceReq{Name: name}, nil); err != nil {
+		c.NATS().Close()
+		return nil, err
+	}
+	return c, nil
+}
