@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -111,18 +113,20 @@ var (
 )
 
 // Box builds the image's multi-call binary once per test binary, into a
-// folder anyone may enter (processes run it as the host's nobody).
+// folder anyone may enter (processes run it as the host's nobody). The
+// folder is named after this process, and folders of processes that are
+// gone are removed, since a test binary has no hook to clean up at exit.
 func Box(t testing.TB) string {
 	t.Helper()
 	boxOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "vosbox-")
-		if err == nil {
-			err = os.Chmod(dir, 0o755)
-		}
-		if err != nil {
+		root := filepath.Join(os.TempDir(), "vos-test-bin")
+		sweep(root)
+		dir := filepath.Join(root, strconv.Itoa(os.Getpid()))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			boxErr = err
 			return
 		}
+		_ = os.Chmod(root, 0o755)
 		boxPath = filepath.Join(dir, "vosbox")
 		out, err := exec.Command("go", "build", "-o", boxPath, "github.com/vos-os/vos/images/userland/cmd/vosbox").CombinedOutput()
 		if err != nil {
@@ -133,4 +137,15 @@ func Box(t testing.TB) string {
 		t.Fatal(boxErr)
 	}
 	return boxPath
+}
+
+// sweep removes the folders under root named after processes that ended.
+func sweep(root string) {
+	entries, _ := os.ReadDir(root)
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || syscall.Kill(pid, 0) == syscall.ESRCH {
+			os.RemoveAll(filepath.Join(root, e.Name()))
+		}
+	}
 }
