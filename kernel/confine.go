@@ -48,6 +48,19 @@ const (
 	fusedArg   = "__vos_fused"
 )
 
+// scratchDir picks where, in its own mount namespace, the init mounts the
+// tmpfs that holds the new root's mount point: a folder every host has
+// and that cannot hold the running binary (which the init still execs).
+func scratchDir() (string, error) {
+	self, _ := os.Executable()
+	for _, d := range []string{"/dev/shm", "/mnt", "/run", "/media"} {
+		if st, err := os.Stat(d); err == nil && st.IsDir() && !strings.HasPrefix(self, d+"/") {
+			return d, nil
+		}
+	}
+	return "", errors.New("no folder to mount a scratch tmpfs on (tried /dev/shm, /mnt, /run, /media)")
+}
+
 // Descriptors the init gets: 3 config, 4 status, 5 lifeline. fused gets
 // 3 config and 4 ready.
 const (
@@ -280,7 +293,22 @@ func fusedMain() int {
 	if err != nil {
 		return fail(fmt.Errorf("connect to %s: %w", cfg.URL, err))
 	}
-	g, err := fusefs.Mount(ipc.NewConn(nc, ipc.CallerKernel), cfg.Inst, cfg.Root, fusefs.Options{Strict: true, ReadAheadKB: -1})
+	// This process ends up under the root it serves: it must never look a
+	// path up through its own mount, or it could wait on itself for ever.
+	// Callers' groups come from a procfs of this pid namespace opened now.
+	procDir := filepath.Join(filepath.Dir(cfg.Root), "proc")
+	if err := os.MkdirAll(procDir, 0o555); err != nil {
+		return fail(err)
+	}
+	if err := syscall.Mount("proc", procDir, "proc", syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, ""); err != nil {
+		return fail(fmt.Errorf("mount a procfs: %w", err))
+	}
+	proc, err := os.Open(procDir)
+	if err != nil {
+		return fail(err)
+	}
+	g, err := fusefs.Mount(ipc.NewConn(nc, ipc.CallerKernel), cfg.Inst, cfg.Root,
+		fusefs.Options{Strict: true, ReadAheadKB: -1, ProcDir: proc})
 	if err != nil {
 		return fail(err)
 	}
@@ -335,8 +363,17 @@ func buildRoot(cfg *confineConfig, cfgJSON []byte) error {
 	if err := syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make mounts private: %w", err)
 	}
-	root, err := os.MkdirTemp("", "vos-root-")
+	// A tmpfs of this mount namespace holds the new root's mount point
+	// (and fused's procfs): nothing is left on the host when it ends.
+	scratch, err := scratchDir()
 	if err != nil {
+		return err
+	}
+	if err := syscall.Mount("tmpfs", scratch, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, "mode=700,size=64k"); err != nil {
+		return fmt.Errorf("mount a tmpfs on %s: %w", scratch, err)
+	}
+	root := filepath.Join(scratch, "root")
+	if err := os.Mkdir(root, 0o755); err != nil {
 		return err
 	}
 	if err := startFused(cfgJSON, root); err != nil {

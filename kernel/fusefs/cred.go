@@ -3,9 +3,11 @@ package fusefs
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -22,8 +24,9 @@ const groupsTTL = time.Second
 // per pid for groupsTTL (one read per process and second instead of one
 // per request).
 type credCache struct {
-	mu sync.Mutex
-	m  map[uint32]groupsEntry
+	proc *os.File // procfs folder to read groups from (nil: /proc)
+	mu   sync.Mutex
+	m    map[uint32]groupsEntry
 }
 
 type groupsEntry struct {
@@ -32,7 +35,7 @@ type groupsEntry struct {
 	at       time.Time
 }
 
-func (c *credCache) init() { c.m = map[uint32]groupsEntry{} }
+func (c *credCache) init(proc *os.File) { c.m, c.proc = map[uint32]groupsEntry{}, proc }
 
 // cred returns the credentials of the process that made the request in
 // ctx; requests without a caller act as root (the kernel's own).
@@ -53,7 +56,7 @@ func (c *credCache) cred(ctx context.Context) *ipc.Cred {
 		cr.Groups = e.groups
 		return cr
 	}
-	cr.Groups = procGroups(caller.Pid)
+	cr.Groups = procGroups(c.proc, caller.Pid)
 	c.mu.Lock()
 	if len(c.m) > 4096 { // forget exited processes now and then
 		for pid, old := range c.m {
@@ -67,10 +70,25 @@ func (c *credCache) cred(ctx context.Context) *ipc.Cred {
 	return cr
 }
 
-// procGroups reads the Groups line of /proc/PID/status (nil if the
-// process is gone).
-func procGroups(pid uint32) []uint32 {
-	data, err := os.ReadFile("/proc/" + strconv.FormatUint(uint64(pid), 10) + "/status")
+// procGroups reads the Groups line of PID/status in proc (an open procfs
+// folder), or of /proc/PID/status without one (nil if the process is
+// gone).
+func procGroups(proc *os.File, pid uint32) []uint32 {
+	name := strconv.FormatUint(uint64(pid), 10) + "/status"
+	if proc == nil {
+		data, err := os.ReadFile("/proc/" + name)
+		if err != nil {
+			return nil
+		}
+		return parseGroups(data)
+	}
+	fd, err := syscall.Openat(int(proc.Fd()), name, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil
+	}
+	f := os.NewFile(uintptr(fd), name)
+	defer f.Close()
+	data, err := io.ReadAll(f)
 	if err != nil {
 		return nil
 	}

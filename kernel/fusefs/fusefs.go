@@ -80,6 +80,10 @@ type Options struct {
 	// Strict mounts with mount(2) only, never falling back to fusermount:
 	// inside a new mount namespace a fallback would mount in the wrong one.
 	Strict bool
+	// ProcDir, if set, is an open procfs folder the gateway reads callers'
+	// groups from, instead of the path /proc: a gateway serving the root it
+	// runs under must never look a path up through its own mount.
+	ProcDir *os.File
 }
 
 func timeout(d, def time.Duration) time.Duration {
@@ -140,7 +144,7 @@ func Mount(c *ipc.Conn, inst, dir string, opts Options) (*Gateway, error) {
 	}
 	m := &Gateway{inst: inst, dir: abs, conn: conn, nodes: map[uint64]*node{},
 		expected: map[entryKey]expectation{}, done: make(chan struct{})}
-	m.ids.init()
+	m.ids.init(opts.ProcDir)
 
 	// The root must answer before anything is mounted: a mount whose
 	// every request fails helps nobody.
