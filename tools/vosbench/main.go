@@ -10,9 +10,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"regexp"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -35,6 +37,14 @@ func main() {
 		os.Exit(2)
 	}
 	defer bench.Close()
+	// Interrupted, it still unmounts its file systems and stops its nodes.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		bench.Close()
+		os.Exit(130)
+	}()
 	fmt.Printf("VOS benchmarks, %s, %s, %d CPUs\n", time.Now().Format(time.DateTime), runtime.Version(), runtime.NumCPU())
 	var results []bench.Result
 	group := ""
