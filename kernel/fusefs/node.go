@@ -311,9 +311,15 @@ func (n *node) Release(ctx context.Context, f fs.FileHandle) syscall.Errno {
 
 // Mkdir creates a directory; the mode comes masked by the umask.
 func (n *node) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	return n.makeEntry(ctx, name, ipc.OpFSMkdir, &ipc.FSMkdirReq{At: n.ino(), Path: name, Mode: mode & 0o7777}, out)
+}
+
+// makeEntry makes a new name in this directory with op (mkdir, symlink)
+// and returns its inode.
+func (n *node) makeEntry(ctx context.Context, name string, op ipc.Op, req any, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
 	var rep ipc.FSAttrRep
 	done := n.m.expect(n.ino(), name)
-	e := n.m.call(ctx, ipc.OpFSMkdir, &ipc.FSMkdirReq{At: n.ino(), Path: name, Mode: mode & 0o7777}, &rep)
+	e := n.m.call(ctx, op, req, &rep)
 	done(e == 0)
 	if e != 0 {
 		return nil, e
@@ -402,18 +408,7 @@ func (n *node) Link(ctx context.Context, target fs.InodeEmbedder, name string, o
 
 // Symlink makes name a symbolic link to target.
 func (n *node) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	var rep ipc.FSAttrRep
-	done := n.m.expect(n.ino(), name)
-	e := n.m.call(ctx, ipc.OpFSSymlink, &ipc.FSSymlinkReq{At: n.ino(), Path: name, Target: target}, &rep)
-	done(e == 0)
-	if e != 0 {
-		return nil, e
-	}
-	in, e := n.child(ctx, &rep.Attr, out)
-	if e == 0 {
-		nodeOf(in).changed(&rep.Attr)
-	}
-	return in, e
+	return n.makeEntry(ctx, name, ipc.OpFSSymlink, &ipc.FSSymlinkReq{At: n.ino(), Path: name, Target: target}, out)
 }
 
 // Readlink reads this symlink's target.
