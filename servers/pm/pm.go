@@ -84,8 +84,6 @@ func New(opts Options) *Server {
 	return &Server{opts: opts, st: newState(), spawning: map[int]bool{}}
 }
 
-func unixTime(ns int64) time.Time { return time.Unix(0, ns) }
-
 // Table is PM's dispatch table.
 func (s *Server) Table() *srv.Table {
 	t := srv.NewTable(ipc.RolePM)
@@ -105,7 +103,7 @@ func (s *Server) Table() *srv.Table {
 // Precondition (srv.Booter): the state lock is held.
 func (s *Server) Boot(sv *srv.Server) error {
 	return sv.Commit(recSpawn, &proc{PID: ipc.InitPID, PGID: ipc.InitPID, State: ipc.ProcRunning,
-		Prog: "init", Started: time.Now().UnixNano()})
+		Prog: "init", Started: time.Now()})
 }
 
 // Start begins reconciling the table against the nodes.
@@ -278,7 +276,7 @@ func (s *Server) spawn(c *srv.Call, r *ipc.PMSpawnReq) (*ipc.PMSpawnRep, error) 
 		pgid = r.Pgid
 	}
 	p := &proc{PID: pid, PPID: parent, PGID: pgid, UID: uid, GID: gid, Node: node, State: ipc.ProcRunning,
-		Prog: r.Prog, Args: r.Args, Host: strings.HasPrefix(r.Prog, "/"), Started: time.Now().UnixNano()}
+		Prog: r.Prog, Args: r.Args, Host: strings.HasPrefix(r.Prog, "/"), Started: time.Now()}
 	if err := c.Commit(recSpawn, p); err != nil {
 		sv.Unlock()
 		return nil, err
@@ -664,7 +662,7 @@ func (s *Server) info(c *srv.Call, r *ipc.PMInfoReq) (*ipc.ProcInfo, error) {
 	if p == nil {
 		return nil, ipc.Errorf(ipc.ESRCH, "no process %d", pid)
 	}
-	info := p.info()
+	info := *p
 	return &info, nil
 }
 
@@ -673,7 +671,7 @@ func (s *Server) ps(c *srv.Call, _ *ipc.PMPsReq) (*ipc.PMPsRep, error) {
 	defer c.Server().RUnlock()
 	rep := &ipc.PMPsRep{Procs: make([]ipc.ProcInfo, 0, len(s.st.Procs))}
 	for _, p := range s.st.Procs {
-		rep.Procs = append(rep.Procs, p.info())
+		rep.Procs = append(rep.Procs, *p)
 	}
 	sort.Slice(rep.Procs, func(i, j int) bool { return rep.Procs[i].PID < rep.Procs[j].PID })
 	return rep, nil

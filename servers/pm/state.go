@@ -16,28 +16,8 @@ const (
 	recInitDone                  // the manifest's init programs were started
 )
 
-// proc is one process; the fields are the journaled state.
-type proc struct {
-	PID     int
-	PPID    int
-	PGID    int
-	UID     uint32
-	GID     uint32
-	Node    string
-	State   string
-	Prog    string
-	Args    []string
-	Host    bool
-	Started int64
-	Code    int
-	Signal  int
-}
-
-func (p *proc) info() ipc.ProcInfo {
-	return ipc.ProcInfo{PID: p.PID, PPID: p.PPID, PGID: p.PGID, UID: p.UID, GID: p.GID, Node: p.Node,
-		State: p.State, Prog: p.Prog, Args: p.Args, Host: p.Host, Started: unixTime(p.Started),
-		Code: p.Code, Signal: p.Signal}
-}
+// proc is one process: the journaled state is what ps shows.
+type proc = ipc.ProcInfo
 
 type exitRec struct {
 	PID    int
