@@ -49,6 +49,7 @@ type TableReq struct{}
 type TableRow struct {
 	Op      Op
 	Name    string
+	Who     string // kernel, process or anyone: who may call it
 	Support string // supported, partial, unsupported
 	Note    string
 }

@@ -89,6 +89,40 @@ func ProcSubject(inst string, pid int, stream string) string {
 	return subjectRoot + "." + inst + ".proc." + strconv.Itoa(pid) + "." + stream
 }
 
+// PipeSubject is the seq'th pipe a process made: a stream it owns, served
+// by whichever child reads it.
+func PipeSubject(inst string, pid int, seq uint64) string {
+	return ProcSubject(inst, pid, "io") + ".pipe." + strconv.FormatUint(seq, 10)
+}
+
+// ExecStreams is the prefix of the streams a kernel tool (vos exec) serves
+// for a program it starts; id makes them unique.
+func ExecStreams(inst, id string) string { return ProcSubject(inst, 0, "exec") + "." + id }
+
+// IsProcStream tells whether subject is one of inst's process streams
+// (vos.<inst>.proc.<pid>.<token>…, no wildcards): the only subjects a spawn
+// may name for stdio. Anything else could make the system task publish on
+// a server's subject, or answer as one.
+func IsProcStream(inst, subject string) bool {
+	prefix := subjectRoot + "." + inst + ".proc."
+	if !strings.HasPrefix(subject, prefix) {
+		return false
+	}
+	toks := strings.Split(subject[len(prefix):], ".")
+	if len(toks) < 2 {
+		return false
+	}
+	if _, err := strconv.Atoi(toks[0]); err != nil {
+		return false
+	}
+	for _, t := range toks {
+		if t == "" || strings.ContainsAny(t, " \t\r\n*>") {
+			return false
+		}
+	}
+	return true
+}
+
 // InstanceSubjects is the wildcard of all of an instance's subjects.
 func InstanceSubjects(inst string) string { return subjectRoot + "." + inst + ".>" }
 
@@ -102,6 +136,12 @@ func CallerOf(subject string) string {
 		return subject[i+1:]
 	}
 	return subject
+}
+
+// IsPIDToken tells whether a caller token names a process (a pid > 0).
+func IsPIDToken(caller string) bool {
+	pid, err := strconv.Atoi(caller)
+	return err == nil && pid > 0 && strconv.Itoa(pid) == caller
 }
 
 // reserved names cannot be instances: they would collide with the grammar.

@@ -29,51 +29,39 @@ const downTimeout = 20 * time.Second
 
 func (n *Node) ctlTable() *srv.Table {
 	t := srv.NewTable("ctl")
-	srv.Handle(t, ipc.OpCtlUp, srv.Supported, "", n.ctlUp)
-	srv.Handle(t, ipc.OpCtlDown, srv.Supported, "", n.ctlDown)
-	srv.Handle(t, ipc.OpCtlList, srv.Supported, "", n.ctlList)
-	srv.Handle(t, ipc.OpCtlNodes, srv.Supported, "", n.ctlNodes)
-	srv.Handle(t, ipc.OpCtlTopology, srv.Supported, "", n.ctlTopology)
-	srv.Handle(t, ipc.OpCtlCrash, srv.Supported, "", n.ctlCrash)
-	srv.Handle(t, ipc.OpCtlMigrate, srv.Supported, "", n.ctlMigrate)
-	srv.Handle(t, ipc.OpCtlSetNodes, srv.Partial, "processes on a removed node are ended, not moved", n.ctlSetNodes)
-	srv.Handle(t, ipc.OpCtlInstance, srv.Supported, "", n.ctlInstance)
+	srv.Handle(t, ipc.OpCtlUp, srv.Kernel, srv.Supported, "", n.ctlUp)
+	srv.Handle(t, ipc.OpCtlDown, srv.Kernel, srv.Supported, "", n.ctlDown)
+	srv.Handle(t, ipc.OpCtlList, srv.Kernel, srv.Supported, "", n.ctlList)
+	srv.Handle(t, ipc.OpCtlNodes, srv.Kernel, srv.Supported, "", n.ctlNodes)
+	srv.Handle(t, ipc.OpCtlTopology, srv.Kernel, srv.Supported, "", n.ctlTopology)
+	srv.Handle(t, ipc.OpCtlCrash, srv.Kernel, srv.Supported, "", n.ctlCrash)
+	srv.Handle(t, ipc.OpCtlMigrate, srv.Kernel, srv.Supported, "", n.ctlMigrate)
+	srv.Handle(t, ipc.OpCtlSetNodes, srv.Kernel, srv.Partial, "processes on a removed node are ended, not moved", n.ctlSetNodes)
+	srv.Handle(t, ipc.OpCtlInstance, srv.Kernel, srv.Supported, "", n.ctlInstance)
 	return t
 }
 
 func (n *Node) sysTable() *srv.Table {
 	t := srv.NewTable("sys")
-	srv.Handle(t, ipc.OpSysCrash, srv.Supported, "", func(_ *srv.Call, r *ipc.CtlCrashReq) (*ipc.CtlCrashRep, error) {
+	srv.Handle(t, ipc.OpSysCrash, srv.Kernel, srv.Supported, "", func(_ *srv.Call, r *ipc.CtlCrashReq) (*ipc.CtlCrashRep, error) {
 		if err := n.sup.crash(r.Name, r.Role); err != nil {
 			return nil, err
 		}
 		return &ipc.CtlCrashRep{Node: n.opts.Name}, nil
 	})
-	srv.Handle(t, ipc.OpSysSpawn, srv.Supported, "", n.sysSpawn)
-	srv.Handle(t, ipc.OpSysSignal, srv.Supported, "", n.sysSignal)
-	srv.Handle(t, ipc.OpSysProcs, srv.Supported, "", n.sysProcs)
-	srv.Handle(t, ipc.OpSysResize, srv.Supported, "", n.sysResize)
-	srv.Handle(t, ipc.OpSysPrepare, srv.Supported, "", n.sysPrepare)
-	srv.Handle(t, ipc.OpSysFreeze, srv.Supported, "", n.sysFreeze)
-	srv.Handle(t, ipc.OpSysActivate, srv.Supported, "", n.sysActivate)
-	srv.Handle(t, ipc.OpSysThaw, srv.Supported, "", n.sysThaw)
-	srv.Handle(t, ipc.OpSysAbort, srv.Supported, "", n.sysAbort)
+	srv.Handle(t, ipc.OpSysSpawn, srv.Kernel, srv.Supported, "", n.sysSpawn)
+	srv.Handle(t, ipc.OpSysSignal, srv.Kernel, srv.Supported, "", n.sysSignal)
+	srv.Handle(t, ipc.OpSysProcs, srv.Kernel, srv.Supported, "", n.sysProcs)
+	srv.Handle(t, ipc.OpSysResize, srv.Kernel, srv.Supported, "", n.sysResize)
+	srv.Handle(t, ipc.OpSysPrepare, srv.Kernel, srv.Supported, "", n.sysPrepare)
+	srv.Handle(t, ipc.OpSysFreeze, srv.Kernel, srv.Supported, "", n.sysFreeze)
+	srv.Handle(t, ipc.OpSysActivate, srv.Kernel, srv.Supported, "", n.sysActivate)
+	srv.Handle(t, ipc.OpSysThaw, srv.Kernel, srv.Supported, "", n.sysThaw)
+	srv.Handle(t, ipc.OpSysAbort, srv.Kernel, srv.Supported, "", n.sysAbort)
 	return t
 }
 
-// onlyKernel refuses control ops from confined callers. (Their permissions
-// do not let them publish here; this is the second lock on the door.)
-func onlyKernel(c *srv.Call) error {
-	if c.Caller != ipc.CallerKernel {
-		return ipc.Errorf(ipc.EPERM, "the control plane takes no calls from %q", c.Caller)
-	}
-	return nil
-}
-
 func (n *Node) ctlUp(c *srv.Call, r *ipc.CtlUpReq) (*ipc.CtlUpRep, error) {
-	if err := onlyKernel(c); err != nil {
-		return nil, err
-	}
 	spec, err := manifest.ParseBytes(r.Manifest, r.File, false)
 	if err != nil {
 		return nil, ipc.Errorf(ipc.EINVAL, "%v", err)
@@ -123,9 +111,6 @@ func (n *Node) knownNodes() []string {
 }
 
 func (n *Node) ctlDown(c *srv.Call, r *ipc.CtlDownReq) (*ipc.CtlDownRep, error) {
-	if err := onlyKernel(c); err != nil {
-		return nil, err
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), downTimeout+10*time.Second)
 	defer cancel()
 	var rec InstanceRecord
@@ -326,9 +311,6 @@ func (n *Node) serverTopo(inst, role string) ipc.ServerTopo {
 }
 
 func (n *Node) ctlCrash(c *srv.Call, r *ipc.CtlCrashReq) (*ipc.CtlCrashRep, error) {
-	if err := onlyKernel(c); err != nil {
-		return nil, err
-	}
 	n.mu.Lock()
 	p, ok := n.placements[serverKey(r.Name, r.Role)]
 	n.mu.Unlock()

@@ -31,9 +31,6 @@ import (
 // steps 2 and 3 only.
 
 func (n *Node) ctlMigrate(c *srv.Call, r *ipc.CtlMigrateReq) (*ipc.CtlMigrateRep, error) {
-	if err := onlyKernel(c); err != nil {
-		return nil, err
-	}
 	if !ipc.IsRole(r.Role) {
 		return nil, ipc.Errorf(ipc.EINVAL, "unknown role %q (want one of %s)", r.Role, strings.Join(ipc.Roles, ", "))
 	}
@@ -126,9 +123,6 @@ func contains(l []string, s string) bool {
 
 // The system task's migration steps.
 func (n *Node) sysPrepare(c *srv.Call, r *ipc.SysServerReq) (*ipc.SysServerRep, error) {
-	if err := onlyKernel(c); err != nil {
-		return nil, err
-	}
 	n.mu.Lock()
 	rec := n.instances[r.Inst]
 	n.mu.Unlock()
@@ -139,9 +133,6 @@ func (n *Node) sysPrepare(c *srv.Call, r *ipc.SysServerReq) (*ipc.SysServerRep, 
 }
 
 func (n *Node) sysFreeze(c *srv.Call, r *ipc.SysServerReq) (*ipc.SysServerRep, error) {
-	if err := onlyKernel(c); err != nil {
-		return nil, err
-	}
 	s, err := n.sup.current(r.Inst, r.Role)
 	if err != nil {
 		return nil, err
@@ -156,16 +147,10 @@ func (n *Node) sysFreeze(c *srv.Call, r *ipc.SysServerReq) (*ipc.SysServerRep, e
 }
 
 func (n *Node) sysActivate(c *srv.Call, r *ipc.SysServerReq) (*ipc.SysServerRep, error) {
-	if err := onlyKernel(c); err != nil {
-		return nil, err
-	}
 	return &ipc.SysServerRep{}, n.sup.activate(r.Inst, r.Role)
 }
 
 func (n *Node) sysThaw(c *srv.Call, r *ipc.SysServerReq) (*ipc.SysServerRep, error) {
-	if err := onlyKernel(c); err != nil {
-		return nil, err
-	}
 	s, err := n.sup.current(r.Inst, r.Role)
 	if err != nil {
 		return nil, err
@@ -174,9 +159,6 @@ func (n *Node) sysThaw(c *srv.Call, r *ipc.SysServerReq) (*ipc.SysServerRep, err
 }
 
 func (n *Node) sysAbort(c *srv.Call, r *ipc.SysServerReq) (*ipc.SysServerRep, error) {
-	if err := onlyKernel(c); err != nil {
-		return nil, err
-	}
 	n.sup.abort(serverKey(r.Inst, r.Role))
 	return &ipc.SysServerRep{}, nil
 }
@@ -210,9 +192,6 @@ const processGrace = 5 * time.Second
 // Processes cannot move between nodes (that would need checkpointing,
 // which this kernel cannot do), so those on a removed node are ended.
 func (n *Node) ctlSetNodes(c *srv.Call, r *ipc.CtlSetNodesReq) (*ipc.CtlSetNodesRep, error) {
-	if err := onlyKernel(c); err != nil {
-		return nil, err
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*migrateStep)
 	defer cancel()
 	e, err := n.st.instances.Get(ctx, r.Name)

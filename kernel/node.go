@@ -190,7 +190,7 @@ func (n *Node) startState() error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	if _, err := n.nc.Subscribe(heartbeatSubject("*"), n.onBeat); err != nil {
+	if _, err := n.nc.Subscribe(ipc.HeartbeatSubject("*"), n.onBeat); err != nil {
 		return fmt.Errorf("kernel: heartbeats: %w", err)
 	}
 	n.publishBeat(false)
@@ -312,7 +312,6 @@ func (n *Node) poke() {
 // and for nodes that start later.
 const recordEvery = 2 * time.Second
 
-func heartbeatSubject(node string) string { return "vos.ctl.hb." + node }
 
 func (n *Node) heartbeat() {
 	defer n.wg.Done()
@@ -348,7 +347,7 @@ func (n *Node) record(leaving bool) *NodeRecord {
 func (n *Node) publishBeat(leaving bool) {
 	data, err := json.Marshal(n.record(leaving))
 	if err == nil {
-		_ = n.nc.Publish(heartbeatSubject(n.opts.Name), data)
+		_ = n.nc.Publish(ipc.HeartbeatSubject(n.opts.Name), data)
 	}
 }
 

@@ -8,18 +8,12 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/vos-os/vos/ipc"
 	"github.com/vos-os/vos/kernel/manifest"
 )
 
-// The cluster state lives in these JetStream KV buckets. Values are JSON so
-// that an operator can read them with any NATS tool.
-const (
-	bucketNodes     = "VOS_NODES" // node -> NodeRecord, refreshed by its heartbeat
-	bucketInstances = "VOS_INST"  // instance -> InstanceRecord
-	bucketPlacement = "VOS_PLACE" // inst.role -> Placement (desired)
-	bucketServers   = "VOS_SRV"   // inst.role -> ServerRecord (observed)
-	bucketLease     = "VOS_LEASE" // "leader" -> the node that re-places servers of dead nodes
-)
+// The cluster state lives in JetStream KV buckets (ipc.Bucket*). Values
+// are JSON so that an operator can read them with any NATS tool.
 
 // NodeRecord is a node as its heartbeat describes it.
 type NodeRecord struct {
@@ -96,19 +90,19 @@ func openStore(ctx context.Context, js jetstream.JetStream, replicas int) (*stor
 	}
 	var s store
 	var err error
-	if s.nodes, err = open(bucketNodes, 0); err != nil {
+	if s.nodes, err = open(ipc.BucketNodes, 0); err != nil {
 		return nil, err
 	}
-	if s.instances, err = open(bucketInstances, 0); err != nil {
+	if s.instances, err = open(ipc.BucketInstances, 0); err != nil {
 		return nil, err
 	}
-	if s.placement, err = open(bucketPlacement, 0); err != nil {
+	if s.placement, err = open(ipc.BucketPlacement, 0); err != nil {
 		return nil, err
 	}
-	if s.servers, err = open(bucketServers, 0); err != nil {
+	if s.servers, err = open(ipc.BucketServers, 0); err != nil {
 		return nil, err
 	}
-	if s.lease, err = open(bucketLease, 0); err != nil {
+	if s.lease, err = open(ipc.BucketLease, 0); err != nil {
 		return nil, err
 	}
 	return &s, nil

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -79,9 +78,6 @@ func (t *sysTask) box() (string, map[string]bool, error) {
 }
 
 func (n *Node) sysSpawn(c *srv.Call, r *ipc.SysSpawnReq) (*ipc.SysSpawnRep, error) {
-	if err := onlyKernel(c); err != nil {
-		return nil, err
-	}
 	return n.sys.spawn(r)
 }
 
@@ -170,15 +166,16 @@ func (t *sysTask) nativeCmd(r *ipc.SysSpawnReq) (*exec.Cmd, error) {
 		return nil, ipc.Errorf(ipc.ENOTCONN, "node %s has no client address for processes", t.n.opts.Name)
 	}
 	user := bus.ProcessUser(r.Inst, r.PID)
-	env := append(append([]string{"PATH=/bin:/usr/bin", "HOME=/"}, r.Env...),
-		"VOS_URL="+url, "VOS_INSTANCE="+r.Inst, "VOS_NODE="+t.n.opts.Name,
-		"VOS_PID="+strconv.Itoa(r.PID), "VOS_PPID="+strconv.Itoa(r.PPID),
-		"VOS_USER="+user, "VOS_PASS="+bus.Password(t.n.opts.Secret, user), "VOS_CWD="+r.Dir,
-		"VOS_STDIN="+streamOf(r.Stdin), "VOS_STDOUT="+streamOf(r.Stdout), "VOS_STDERR="+streamOf(r.Stderr))
+	pe := ipc.ProcEnv{URL: url, Instance: r.Inst, Node: t.n.opts.Name, PID: r.PID, PPID: r.PPID,
+		User: user, Pass: bus.Password(t.n.opts.Secret, user), Cwd: r.Dir,
+		Stdin: streamOf(r.Stdin), Stdout: streamOf(r.Stdout), Stderr: streamOf(r.Stderr),
+		Lifeline: 3} // the lifeline is its fd 3 (see spawn)
+	env := append([]string{"PATH=/bin:/usr/bin", "HOME=/"}, r.Env...)
 	if r.Tty != nil { // the terminal is stdout and stderr both
-		env = append(env, "TERM="+r.Tty.Term, "VOS_TTY=1", "VOS_STDERR="+streamOf(r.Stdout))
+		env = append(env, "TERM="+r.Tty.Term)
+		pe.Tty, pe.Stderr = true, pe.Stdout
 	}
-	env = append(env, "VOS_LIFELINE=3") // the lifeline is its fd 3 (see spawn)
+	env = append(env, pe.Environ()...)
 	cmd := &exec.Cmd{Path: box, Args: append([]string{r.Prog}, r.Args...), Env: env, Dir: os.TempDir(),
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true}}
 	if os.Geteuid() == 0 {
@@ -450,9 +447,6 @@ func (t *sysTask) reportExit(inst string, pid, code, sig int) {
 }
 
 func (n *Node) sysSignal(c *srv.Call, r *ipc.SysSignalReq) (*ipc.PMEmpty, error) {
-	if err := onlyKernel(c); err != nil {
-		return nil, err
-	}
 	n.sys.mu.Lock()
 	hp := n.sys.procs[procKey{r.Inst, r.PID}]
 	n.sys.mu.Unlock()

@@ -23,23 +23,24 @@ import (
 // its node's system task gave it: the node's NATS address, the instance,
 // the process's pid and credentials, its working directory.
 func FromEnv() (*OS, error) {
-	url, inst, pid := os.Getenv("VOS_URL"), os.Getenv("VOS_INSTANCE"), os.Getenv("VOS_PID")
-	if url == "" || inst == "" || pid == "" {
-		return nil, errors.New("libvos: not a VOS process (VOS_URL, VOS_INSTANCE and VOS_PID are not all set)")
+	e, err := ipc.ProcEnvFrom(os.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("libvos: %w", err)
 	}
-	nc, err := nats.Connect(url,
-		nats.UserInfo(os.Getenv("VOS_USER"), os.Getenv("VOS_PASS")),
-		nats.CustomInboxPrefix(ipc.InboxPrefix(inst, pid)),
-		nats.Name("vos-"+inst+"-"+pid),
+	pid := strconv.Itoa(e.PID)
+	nc, err := nats.Connect(e.URL,
+		nats.UserInfo(e.User, e.Pass),
+		nats.CustomInboxPrefix(ipc.InboxPrefix(e.Instance, pid)),
+		nats.Name("vos-"+e.Instance+"-"+pid),
 		nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	if err != nil {
-		return nil, fmt.Errorf("libvos: connect to %s: %w", url, err)
+		return nil, fmt.Errorf("libvos: connect to %s: %w", e.URL, err)
 	}
 	c := ipc.NewConn(nc, pid)
 	c.RetryNoServer = 10 * time.Second // ride out a server's restart or move
-	o := New(c, inst)
-	if cwd := os.Getenv("VOS_CWD"); cwd != "" && cwd != "/" {
-		if err := o.Chdir(cwd); err != nil {
+	o := New(c, e.Instance)
+	if e.Cwd != "" && e.Cwd != "/" {
+		if err := o.Chdir(e.Cwd); err != nil {
 			return nil, err
 		}
 	}
@@ -256,13 +257,17 @@ func (s *ProcessState) String() string {
 // Stdio is the calling process's own standard streams, for children to
 // inherit (a stream subject, or /dev/null).
 func Stdio() (stdin, stdout, stderr ipc.Stdio) {
-	pick := func(k string) ipc.Stdio {
-		if s := os.Getenv(k); s != "" {
+	pick := func(s string) ipc.Stdio {
+		if s != "" {
 			return Stream(s)
 		}
 		return Null()
 	}
-	return pick("VOS_STDIN"), pick("VOS_STDOUT"), pick("VOS_STDERR")
+	e, err := ipc.ProcEnvFrom(os.Getenv)
+	if err != nil {
+		return Null(), Null(), Null()
+	}
+	return pick(e.Stdin), pick(e.Stdout), pick(e.Stderr)
 }
 
 var pipeSeq atomic.Uint64
@@ -271,7 +276,7 @@ var pipeSeq atomic.Uint64
 // connect a writer child to a reader child: start the reader first (it
 // serves the stream), then the writers.
 func (o *OS) Pipe() string {
-	return fmt.Sprintf("%s.pipe.%d", ipc.ProcSubject(o.inst, o.Getpid(), "io"), pipeSeq.Add(1))
+	return ipc.PipeSubject(o.inst, o.Getpid(), pipeSeq.Add(1))
 }
 
 // HoldStream joins a stream as a writer without writing, so its reader
@@ -285,10 +290,11 @@ func (o *OS) HoldStream(subject string) (*ipc.StreamWriter, error) {
 // descriptor) whose write end only the daemon holds. vosbox calls it at
 // start; a VOS-native program of its own should too.
 func WatchLifeline() {
-	fd, err := strconv.Atoi(os.Getenv("VOS_LIFELINE"))
-	if err != nil || fd < 3 {
+	e, err := ipc.ProcEnvFrom(os.Getenv)
+	if err != nil || e.Lifeline < 3 {
 		return
 	}
+	fd := e.Lifeline
 	f := os.NewFile(uintptr(fd), "lifeline")
 	go func() {
 		var b [1]byte

@@ -223,28 +223,15 @@ func Permissions(user string) (*server.Permissions, bool) {
 	if !ok {
 		return nil, false
 	}
-	root := "vos." + inst
+	p := ipc.ProcessPerms(inst, caller)
 	if caller == "i" {
-		return &server.Permissions{
-			Publish: &server.SubjectPermission{
-				Allow: []string{root + ".>"},
-				Deny:  []string{root + ".srv.*.k"},
-			},
-			Subscribe: &server.SubjectPermission{
-				Allow: []string{root + ".>", ipc.InboxPrefix(inst, caller) + ".>"},
-			},
-			Response: &server.ResponsePermission{MaxMsgs: 1, Expires: time.Minute},
-		}, true
+		p = ipc.InstancePerms(inst)
 	}
 	return &server.Permissions{
-		Publish: &server.SubjectPermission{
-			Allow: []string{root + ".srv.*." + caller, root + ".proc." + caller + ".>"},
-		},
-		Subscribe: &server.SubjectPermission{
-			Allow: []string{ipc.InboxPrefix(inst, caller) + ".>", root + ".proc." + caller + ".>", root + ".ev.>"},
-		},
-		// A process answers the messages of the streams it serves (its
-		// own pipes), and nothing else.
+		Publish:   &server.SubjectPermission{Allow: p.PubAllow, Deny: p.PubDeny},
+		Subscribe: &server.SubjectPermission{Allow: p.SubAllow},
+		// A confined user answers requests only once and briefly: the
+		// messages of the streams it serves (its own pipes).
 		Response: &server.ResponsePermission{MaxMsgs: 1, Expires: time.Minute},
 	}, true
 }

@@ -12,14 +12,13 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/vos-os/vos/ipc"
 )
 
 // BlockSize is the unit file data is stored in. A file's last block holds
 // only the bytes up to its end, so small files take small messages.
 const BlockSize = 128 << 10
 
-// BucketName is the KV bucket holding an instance's file blocks.
-func BucketName(inst string) string { return "VOSB_" + inst }
 
 // blockStore keeps file blocks in a JetStream KV bucket, key
 // "<ino>.<block>" in hex, with an LRU cache in front. Invariant: the store
@@ -35,21 +34,21 @@ type blockStore struct {
 
 func openBlocks(ctx context.Context, js jetstream.JetStream, inst string, replicas int, cacheBytes int64) (*blockStore, error) {
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: BucketName(inst), History: 1, Storage: jetstream.FileStorage, Replicas: max(replicas, 1),
+		Bucket: ipc.BlockBucket(inst), History: 1, Storage: jetstream.FileStorage, Replicas: max(replicas, 1),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("block store: %w", err)
 	}
-	st, err := js.Stream(ctx, "KV_"+BucketName(inst))
+	st, err := js.Stream(ctx, ipc.KVStream(ipc.BlockBucket(inst)))
 	if err != nil {
 		return nil, fmt.Errorf("block store: %w", err)
 	}
-	return &blockStore{js: js, kv: kv, stream: st, prefix: "$KV." + BucketName(inst) + ".", cache: newLRU(cacheBytes)}, nil
+	return &blockStore{js: js, kv: kv, stream: st, prefix: ipc.KVSubjectPrefix(ipc.BlockBucket(inst)), cache: newLRU(cacheBytes)}, nil
 }
 
 // DeleteData removes an instance's file blocks, for good (vos down).
 func DeleteData(ctx context.Context, js jetstream.JetStream, inst string) error {
-	err := js.DeleteKeyValue(ctx, BucketName(inst))
+	err := js.DeleteKeyValue(ctx, ipc.BlockBucket(inst))
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
 		return nil
 	}

@@ -46,10 +46,10 @@ func New(limit int64) *Server {
 // Table is MM's dispatch table.
 func (m *Server) Table() *srv.Table {
 	t := srv.NewTable(ipc.RoleMM)
-	srv.Handle(t, ipc.OpMMReserve, srv.Supported, "", m.reserve)
-	srv.Handle(t, ipc.OpMMRelease, srv.Supported, "", m.release)
-	srv.Handle(t, ipc.OpMMUsage, srv.Supported, "", m.usage)
-	srv.Handle(t, ipc.OpMMSetLimit, srv.Supported, "", m.setLimit)
+	srv.Handle(t, ipc.OpMMReserve, srv.Kernel, srv.Supported, "", m.reserve)
+	srv.Handle(t, ipc.OpMMRelease, srv.Kernel, srv.Supported, "", m.release)
+	srv.Handle(t, ipc.OpMMUsage, srv.Process, srv.Supported, "", m.usage)
+	srv.Handle(t, ipc.OpMMSetLimit, srv.Kernel, srv.Supported, "", m.setLimit)
 	return t
 }
 

@@ -45,9 +45,9 @@ func New() *Server { return &Server{ports: map[key]int{}} }
 // Table is NET's dispatch table.
 func (n *Server) Table() *srv.Table {
 	t := srv.NewTable(ipc.RoleNet)
-	srv.Handle(t, ipc.OpNetBind, srv.Supported, "", n.bind)
-	srv.Handle(t, ipc.OpNetUnbind, srv.Supported, "", n.unbind)
-	srv.Handle(t, ipc.OpNetPorts, srv.Supported, "", n.list)
+	srv.Handle(t, ipc.OpNetBind, srv.Process, srv.Supported, "", n.bind)
+	srv.Handle(t, ipc.OpNetUnbind, srv.Process, srv.Supported, "", n.unbind)
+	srv.Handle(t, ipc.OpNetPorts, srv.Process, srv.Supported, "", n.list)
 	return t
 }
 

@@ -87,15 +87,15 @@ func New(opts Options) *Server {
 // Table is PM's dispatch table.
 func (s *Server) Table() *srv.Table {
 	t := srv.NewTable(ipc.RolePM)
-	srv.Handle(t, ipc.OpPMSpawn, srv.Supported, "", s.spawn)
-	srv.Handle(t, ipc.OpPMExit, srv.Supported, "", s.exit)
-	srv.Handle(t, ipc.OpPMWait, srv.Partial, "no WUNTRACED/WCONTINUED", s.wait)
-	srv.Handle(t, ipc.OpPMKill, srv.Supported, "", s.kill)
-	srv.Handle(t, ipc.OpPMInfo, srv.Supported, "", s.info)
-	srv.Handle(t, ipc.OpPMPs, srv.Supported, "", s.ps)
-	srv.Handle(t, ipc.OpPMSetpgid, srv.Partial, "no sessions: any existing group may be joined", s.setpgid)
-	srv.Handle(t, ipc.OpPMCred, srv.Supported, "", s.cred)
-	srv.Handle(t, ipc.OpPMExec, srv.Supported, "", s.exec)
+	srv.Handle(t, ipc.OpPMSpawn, srv.Process, srv.Supported, "", s.spawn)
+	srv.Handle(t, ipc.OpPMExit, srv.Kernel, srv.Supported, "", s.exit)
+	srv.Handle(t, ipc.OpPMWait, srv.Process, srv.Partial, "no WUNTRACED/WCONTINUED", s.wait)
+	srv.Handle(t, ipc.OpPMKill, srv.Process, srv.Supported, "", s.kill)
+	srv.Handle(t, ipc.OpPMInfo, srv.Process, srv.Supported, "", s.info)
+	srv.Handle(t, ipc.OpPMPs, srv.Process, srv.Supported, "", s.ps)
+	srv.Handle(t, ipc.OpPMSetpgid, srv.Process, srv.Partial, "no sessions: any existing group may be joined", s.setpgid)
+	srv.Handle(t, ipc.OpPMCred, srv.Kernel, srv.Supported, "", s.cred)
+	srv.Handle(t, ipc.OpPMExec, srv.Process, srv.Supported, "", s.exec)
 	return t
 }
 
@@ -207,8 +207,8 @@ func (s *Server) checkStdio(name string, io ipc.Stdio) error {
 	switch io.Kind {
 	case ipc.StdioNull:
 	case ipc.StdioStream:
-		if !strings.HasPrefix(io.Subject, "vos."+s.inst+".") || strings.ContainsAny(io.Subject, " *>") {
-			return ipc.Errorf(ipc.EINVAL, "%s: stream %q is not a subject of instance %s", name, io.Subject, s.inst)
+		if !ipc.IsProcStream(s.inst, io.Subject) {
+			return ipc.Errorf(ipc.EINVAL, "%s: %q is not a process stream of instance %s", name, io.Subject, s.inst)
 		}
 	case ipc.StdioFile:
 		if !strings.HasPrefix(io.Path, "/") {
@@ -413,9 +413,6 @@ func (s *Server) nodes(ctx context.Context, fresh bool) (nodes, live []string, e
 }
 
 func (s *Server) exit(c *srv.Call, r *ipc.PMExitReq) (*ipc.PMEmpty, error) {
-	if c.Caller != ipc.CallerKernel {
-		return nil, ipc.Errorf(ipc.EPERM, "only a node's system task reports exits")
-	}
 	sv := c.Server()
 	sv.Lock()
 	defer sv.Unlock()

@@ -16,16 +16,6 @@ import (
 // the server cannot promise durability and stops.
 const ackTimeout = 10 * time.Second
 
-// StreamName is the journal stream of an instance's server role.
-func StreamName(inst, role string) string { return "VOSJ_" + inst + "_" + role }
-
-func journalSubject(inst, role string) string { return "vosj." + inst + "." + role }
-
-// SnapshotBucket is the object store that keeps every server's latest snapshot.
-const SnapshotBucket = "VOS_SNAP"
-
-// SnapshotName is a server's object in SnapshotBucket.
-func SnapshotName(inst, role string) string { return inst + "/" + role }
 
 // journal is a server's append-only record stream. Appends are pipelined
 // (PublishAsync); the journal's own JetStream context reports every ack, so
@@ -49,7 +39,7 @@ type waiter struct {
 }
 
 func openJournal(ctx context.Context, nc *nats.Conn, inst, role string, replicas int, onFail func(error)) (*journal, error) {
-	j := &journal{subject: journalSubject(inst, role), onFail: onFail}
+	j := &journal{subject: ipc.JournalSubject(inst, role), onFail: onFail}
 	js, err := jetstream.New(nc,
 		jetstream.WithPublishAsyncAckHandler(j.onAck),
 		jetstream.WithPublishAsyncErrHandler(j.onErr),
@@ -59,15 +49,15 @@ func openJournal(ctx context.Context, nc *nats.Conn, inst, role string, replicas
 		return nil, err
 	}
 	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        StreamName(inst, role),
-		Subjects:    []string{journalSubject(inst, role)},
+		Name:        ipc.JournalStream(inst, role),
+		Subjects:    []string{ipc.JournalSubject(inst, role)},
 		Storage:     jetstream.FileStorage,
 		Replicas:    max(replicas, 1),
 		Retention:   jetstream.LimitsPolicy,
 		AllowDirect: true,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("journal %s: %w", StreamName(inst, role), err)
+		return nil, fmt.Errorf("journal %s: %w", ipc.JournalStream(inst, role), err)
 	}
 	j.js, j.stream = js, st
 	return j, nil
@@ -274,13 +264,13 @@ type snapshot struct {
 }
 
 func snapshotStore(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.ObjectStore, error) {
-	os, err := js.ObjectStore(ctx, SnapshotBucket)
+	os, err := js.ObjectStore(ctx, ipc.SnapshotBucket)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
 		os, err = js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{
-			Bucket: SnapshotBucket, Storage: jetstream.FileStorage, Replicas: max(replicas, 1),
+			Bucket: ipc.SnapshotBucket, Storage: jetstream.FileStorage, Replicas: max(replicas, 1),
 		})
 		if errors.Is(err, jetstream.ErrBucketExists) {
-			os, err = js.ObjectStore(ctx, SnapshotBucket)
+			os, err = js.ObjectStore(ctx, ipc.SnapshotBucket)
 		}
 	}
 	if err != nil {
@@ -315,17 +305,17 @@ func saveSnapshot(ctx context.Context, os jetstream.ObjectStore, name string, s 
 
 // DeleteState removes a server's journal and snapshot, for good (vos down).
 func DeleteState(ctx context.Context, js jetstream.JetStream, inst, role string) error {
-	if err := js.DeleteStream(ctx, StreamName(inst, role)); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+	if err := js.DeleteStream(ctx, ipc.JournalStream(inst, role)); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
 		return err
 	}
-	os, err := js.ObjectStore(ctx, SnapshotBucket)
+	os, err := js.ObjectStore(ctx, ipc.SnapshotBucket)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	if err := os.Delete(ctx, SnapshotName(inst, role)); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+	if err := os.Delete(ctx, ipc.SnapshotName(inst, role)); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
 		return err
 	}
 	return nil

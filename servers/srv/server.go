@@ -390,7 +390,7 @@ func (s *Server) openOnce(ctx context.Context) error {
 // after it.
 func (s *Server) load(ctx context.Context, after uint64, snapshot bool) error {
 	if snapshot {
-		snap, err := loadSnapshot(ctx, s.snaps, SnapshotName(s.cfg.Instance, s.cfg.Role))
+		snap, err := loadSnapshot(ctx, s.snaps, ipc.SnapshotName(s.cfg.Instance, s.cfg.Role))
 		if err != nil {
 			return err
 		}
@@ -474,7 +474,7 @@ func (s *Server) snapshotOnce() bool {
 	if err := s.j.syncTo(ctx, seq); err != nil {
 		return false // a journal failure stops the server by itself
 	}
-	if err := saveSnapshot(ctx, s.snaps, SnapshotName(s.cfg.Instance, s.cfg.Role), &snapshot{Seq: seq, Data: data}); err != nil {
+	if err := saveSnapshot(ctx, s.snaps, ipc.SnapshotName(s.cfg.Instance, s.cfg.Role), &snapshot{Seq: seq, Data: data}); err != nil {
 		s.log.Warn("snapshot save", zap.Error(err))
 		return false
 	}
@@ -542,13 +542,12 @@ func (d *Deferred) Respond(rep any, err error) {
 // Server and must not Commit.
 func ServeTable(nc *nats.Conn, ep ipc.Endpoint, t *Table, opts ipc.ServeOptions) (*ipc.Service, error) {
 	return ipc.Serve(nc, ep, func(m *ipc.Msg) {
-		r := t.rows[m.Op]
-		if r == nil {
-			m.Respond(nil, &ipc.Error{Errno: ipc.ENOSYS, Msg: fmt.Sprintf("%s has no op %v", t.role, m.Op)})
+		if m.Op == ipc.OpTable {
+			m.Respond(&ipc.TableRep{Rows: t.Rows()}, nil)
 			return
 		}
 		c := &Call{Msg: m}
-		rep, err := r.fn(c)
+		rep, err := t.call(c)
 		if !c.deferred {
 			m.Respond(rep, err)
 		}
@@ -572,13 +571,8 @@ func (s *Server) dispatch(m *ipc.Msg) {
 		m.Respond(&ipc.TableRep{Rows: s.table.Rows()}, nil)
 		return
 	}
-	r := s.table.rows[m.Op]
-	if r == nil {
-		m.Respond(nil, &ipc.Error{Errno: ipc.ENOSYS, Msg: fmt.Sprintf("%s server has no op %v", s.cfg.Role, m.Op)})
-		return
-	}
 	c := &Call{Msg: m, srv: s}
-	rep, err := r.fn(c)
+	rep, err := s.table.call(c)
 	if c.deferred {
 		return
 	}

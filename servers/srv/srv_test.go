@@ -49,7 +49,7 @@ type counter struct {
 
 func (c *counter) Table() *srv.Table {
 	t := srv.NewTable("mm")
-	srv.Handle(t, opAdd, srv.Supported, "", func(call *srv.Call, r *addReq) (*valRep, error) {
+	srv.Handle(t, opAdd, srv.Anyone, srv.Supported, "", func(call *srv.Call, r *addReq) (*valRep, error) {
 		s := call.Server()
 		s.Lock()
 		defer s.Unlock()
@@ -68,15 +68,15 @@ func (c *counter) Table() *srv.Table {
 		}
 		return &valRep{V: c.v}, nil
 	})
-	srv.Handle(t, opGet, srv.Supported, "", func(call *srv.Call, _ *addReq) (*valRep, error) {
+	srv.Handle(t, opGet, srv.Anyone, srv.Supported, "", func(call *srv.Call, _ *addReq) (*valRep, error) {
 		call.Server().RLock()
 		defer call.Server().RUnlock()
 		return &valRep{V: c.v}, nil
 	})
-	srv.Handle(t, opBoom, srv.Partial, "always panics", func(*srv.Call, *addReq) (*valRep, error) {
+	srv.Handle(t, opBoom, srv.Anyone, srv.Partial, "always panics", func(*srv.Call, *addReq) (*valRep, error) {
 		panic("boom")
 	})
-	srv.Handle(t, opWait, srv.Supported, "", func(call *srv.Call, r *addReq) (*valRep, error) {
+	srv.Handle(t, opWait, srv.Anyone, srv.Supported, "", func(call *srv.Call, r *addReq) (*valRep, error) {
 		s := call.Server()
 		s.Lock()
 		defer s.Unlock()
@@ -291,7 +291,7 @@ func TestSnapshotBoundsReplay(t *testing.T) {
 		t.Errorf("replayed %d records (journal at %d), want at most 200 after a snapshot", st.Replayed, st.JournalSeq)
 	}
 	js, _ := jetstream.New(testutil.Connect(t, ns))
-	info, err := js.Stream(context.Background(), srv.StreamName("t", "mm"))
+	info, err := js.Stream(context.Background(), ipc.JournalStream("t", "mm"))
 	if err != nil {
 		t.Fatal(err)
 	}

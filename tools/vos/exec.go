@@ -81,7 +81,7 @@ type execOpts struct {
 // and signals, and returns its exit code.
 func runExec(ctx context.Context, c *ipc.Conn, inst, prog string, args []string, o execOpts) (int, error) {
 	vos := libvos.New(c, inst)
-	base := ipc.ProcSubject(inst, 0, "exec") + "." + nuid.Next()
+	base := ipc.ExecStreams(inst, nuid.Next())
 	outSubj, errSubj, inSubj := base+".out", base+".err", base+".in"
 	outR, err := ipc.ServeStream(c.NATS(), outSubj, os.Stdout)
 	if err != nil {

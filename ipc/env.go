@@ -1,0 +1,91 @@
+package ipc
+
+import (
+	"errors"
+	"strconv"
+)
+
+// ProcEnv is what a node's system task tells a VOS-native program it
+// starts, carried in the program's environment. The system task encodes
+// it (Environ) and libvos decodes it (ProcEnvFrom): the variable names
+// exist only here, so the two sides cannot drift apart.
+type ProcEnv struct {
+	URL      string // the node's NATS address
+	Instance string
+	Node     string
+	PID      int
+	PPID     int
+	User     string // NATS user and password of this process
+	Pass     string
+	Cwd      string
+	// The process's standard streams when they are VOS streams its
+	// children may inherit ("" for anything else).
+	Stdin, Stdout, Stderr string
+	Tty                   bool // stdout (and stderr) is a terminal
+	Lifeline              int  // descriptor that reaches end of file when the node dies (0: none)
+}
+
+// The environment variables of ProcEnv.
+const (
+	envURL      = "VOS_URL"
+	envInstance = "VOS_INSTANCE"
+	envNode     = "VOS_NODE"
+	envPID      = "VOS_PID"
+	envPPID     = "VOS_PPID"
+	envUser     = "VOS_USER"
+	envPass     = "VOS_PASS"
+	envCwd      = "VOS_CWD"
+	envStdin    = "VOS_STDIN"
+	envStdout   = "VOS_STDOUT"
+	envStderr   = "VOS_STDERR"
+	envTty      = "VOS_TTY"
+	envLifeline = "VOS_LIFELINE"
+)
+
+// IsProcEnvVar tells whether an environment entry ("NAME=value" or NAME)
+// belongs to ProcEnv, so a program passing its environment on to a child
+// can leave its own process's identity out.
+func IsProcEnvVar(kv string) bool {
+	return len(kv) >= 4 && kv[:4] == "VOS_"
+}
+
+// Environ encodes e as environment entries.
+func (e *ProcEnv) Environ() []string {
+	env := []string{
+		envURL + "=" + e.URL, envInstance + "=" + e.Instance, envNode + "=" + e.Node,
+		envPID + "=" + strconv.Itoa(e.PID), envPPID + "=" + strconv.Itoa(e.PPID),
+		envUser + "=" + e.User, envPass + "=" + e.Pass, envCwd + "=" + e.Cwd,
+		envStdin + "=" + e.Stdin, envStdout + "=" + e.Stdout, envStderr + "=" + e.Stderr,
+	}
+	if e.Tty {
+		env = append(env, envTty+"=1")
+	}
+	if e.Lifeline > 0 {
+		env = append(env, envLifeline+"="+strconv.Itoa(e.Lifeline))
+	}
+	return env
+}
+
+// ErrNotVOSProcess says a program was not started by a VOS node.
+var ErrNotVOSProcess = errors.New("not a VOS process (VOS_URL, VOS_INSTANCE and VOS_PID are not all set)")
+
+// ProcEnvFrom decodes a ProcEnv through getenv (os.Getenv, usually).
+func ProcEnvFrom(getenv func(string) string) (*ProcEnv, error) {
+	e := &ProcEnv{
+		URL: getenv(envURL), Instance: getenv(envInstance), Node: getenv(envNode),
+		User: getenv(envUser), Pass: getenv(envPass), Cwd: getenv(envCwd),
+		Stdin: getenv(envStdin), Stdout: getenv(envStdout), Stderr: getenv(envStderr),
+		Tty: getenv(envTty) == "1",
+	}
+	pid := getenv(envPID)
+	if e.URL == "" || e.Instance == "" || pid == "" {
+		return nil, ErrNotVOSProcess
+	}
+	var err error
+	if e.PID, err = strconv.Atoi(pid); err != nil || e.PID <= 0 {
+		return nil, errors.New("VOS_PID " + strconv.Quote(pid) + " is not a pid")
+	}
+	e.PPID, _ = strconv.Atoi(getenv(envPPID))
+	e.Lifeline, _ = strconv.Atoi(getenv(envLifeline))
+	return e, nil
+}
