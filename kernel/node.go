@@ -312,7 +312,6 @@ func (n *Node) poke() {
 // and for nodes that start later.
 const recordEvery = 2 * time.Second
 
-
 func (n *Node) heartbeat() {
 	defer n.wg.Done()
 	t := time.NewTicker(n.opts.Heartbeat)

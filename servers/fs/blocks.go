@@ -19,7 +19,6 @@ import (
 // only the bytes up to its end, so small files take small messages.
 const BlockSize = 128 << 10
 
-
 // blockStore keeps file blocks in a JetStream KV bucket, key
 // "<ino>.<block>" in hex, with an LRU cache in front. Invariant: the store
 // holds no bytes of a file at or past its size, except while the file's

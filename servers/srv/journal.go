@@ -16,7 +16,6 @@ import (
 // the server cannot promise durability and stops.
 const ackTimeout = 10 * time.Second
 
-
 // journal is a server's append-only record stream. Appends are pipelined
 // (PublishAsync); the journal's own JetStream context reports every ack, so
 // any number of callers can wait for any position.
