@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/vos-os/vos/ipc"
 	"github.com/vos-os/vos/kernel/bus"
+	"github.com/vos-os/vos/kernel/systask"
 	"github.com/vos-os/vos/servers/srv"
 	"go.uber.org/zap"
 )
@@ -59,7 +60,7 @@ type Node struct {
 	st   *store
 	ipc  *ipc.Conn
 	sup  *supervisor
-	sys  *sysTask
+	sys  *systask.Task
 
 	services []*ipc.Service
 	ctx      context.Context
@@ -116,11 +117,10 @@ func Start(opts Options) (*Node, error) {
 		started: time.Now()}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	if opts.Box == "" {
-		opts.Box = defaultBox()
+		opts.Box = systask.DefaultBox()
 	}
 	n.opts = opts
 	n.sup = newSupervisor(n)
-	n.sys = newSysTask(n)
 	if err := n.startBus(); err != nil {
 		return nil, err
 	}
@@ -128,6 +128,8 @@ func Start(opts Options) (*Node, error) {
 		n.Shutdown()
 		return nil, err
 	}
+	n.sys = systask.New(systask.Config{Node: opts.Name, Secret: opts.Secret, URL: n.URL,
+		NC: n.nc, Conn: n.ipc, Box: opts.Box, Ctx: n.ctx, Log: n.log})
 	if err := n.startServices(); err != nil {
 		n.Shutdown()
 		return nil, err
@@ -428,7 +430,7 @@ func (n *Node) Shutdown() {
 		n.publishBeat(true) // others fail over our servers without waiting
 	}
 	if n.sys != nil {
-		n.sys.killAll() // their exits reach PM before PM stops
+		n.sys.KillAll() // their exits reach PM before PM stops
 	}
 	if n.sup != nil {
 		n.sup.stopAll()

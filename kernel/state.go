@@ -154,3 +154,22 @@ func list[T any](ctx context.Context, kv jetstream.KeyValue) (map[string]T, map[
 }
 
 func unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
+
+// noInstance is the error for a name no instance has.
+func noInstance(name string) error {
+	return ipc.Errorf(ipc.ENOENT, "no instance %q (vos ls lists them)", name)
+}
+
+// loadInstance reads an instance's record from the cluster state, or
+// fails with ENOENT naming it.
+func (n *Node) loadInstance(ctx context.Context, name string) (*InstanceRecord, error) {
+	rec := new(InstanceRecord)
+	found, err := get(ctx, n.st.instances, name, rec)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, noInstance(name)
+	}
+	return rec, nil
+}

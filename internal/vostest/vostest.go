@@ -18,7 +18,18 @@ import (
 	"github.com/vos-os/vos/internal/testutil"
 	"github.com/vos-os/vos/ipc"
 	"github.com/vos-os/vos/kernel"
+	"github.com/vos-os/vos/kernel/systask"
 )
+
+// Main is the TestMain of every package whose tests start nodes: a node
+// re-executes its own binary as the init of a confined program (and its
+// FUSE server), so the test binary must dispatch that before it runs tests.
+func Main(m *testing.M) {
+	if code, ok := systask.Reexec(); ok {
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
 
 // Node starts a node named name, listening on a random loopback port; it
 // is shut down when the test ends. Its processes run the image's vosbox,
