@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 	"github.com/vos-os/vos/ipc"
 	"github.com/vos-os/vos/kernel/manifest"
 	"github.com/vos-os/vos/servers/fs"
@@ -36,12 +37,17 @@ func (n *Node) ctlUp(c *srv.Call, r *ipc.CtlUpReq) (*ipc.CtlUpRep, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	rec := &InstanceRecord{Name: spec.Name, File: r.File, Manifest: r.Manifest, Spec: spec, Created: time.Now(), State: stateUp}
+	rec := &InstanceRecord{Name: spec.Name, File: r.File, Manifest: r.Manifest, Spec: spec, Created: time.Now(), State: stateUp,
+		Incarnation: nuid.Next()}
+	if rec.IDBase, err = n.allocIDs(ctx, spec.Name); err != nil {
+		return nil, err
+	}
 	data, err := json.Marshal(rec)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := n.st.instances.Create(ctx, spec.Name, data); err != nil {
+		_ = n.freeIDs(ctx, rec.IDBase)
 		if errors.Is(err, jetstream.ErrKeyExists) {
 			return nil, ipc.Errorf(ipc.EEXIST, "instance %q already exists (vos down %s first, or choose another name)", spec.Name, spec.Name)
 		}
@@ -103,6 +109,9 @@ func (n *Node) ctlDown(c *srv.Call, r *ipc.CtlDownReq) (*ipc.CtlDownRep, error) 
 		}
 	}
 	if err := n.st.instances.Purge(ctx, r.Name); err != nil {
+		return nil, err
+	}
+	if err := n.freeIDs(ctx, rec.IDBase); err != nil {
 		return nil, err
 	}
 	n.log.Info("instance down", zap.String("inst", r.Name))

@@ -233,7 +233,14 @@ func TestIsolation(t *testing.T) {
 	onErr := nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err })
 	for _, user := range []string{bus.InstanceUser("b"), bus.ProcessUser("b", 7)} {
 		t.Run(user, func(t *testing.T) {
-			nc, err := bus.Dial(n.URL(), secret, user, "intruder", onErr)
+			pass := bus.Password(secret, user)
+			if user == bus.ProcessUser("b", 7) {
+				var err error
+				if _, pass, err = n.IssueCredential("b", 7); err != nil {
+					t.Fatal(err)
+				}
+			}
+			nc, err := bus.DialAs(n.URL(), user, pass, "intruder", onErr)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -70,8 +70,11 @@ func (e *procEnv) run(prog string, args ...string) (stdout, stderr string, st *l
 // credentials, as the process itself would be).
 func (e *procEnv) as(pid int) *libvos.OS {
 	e.t.Helper()
-	user := bus.ProcessUser("p", pid)
-	nc, err := bus.Dial(e.n.URL(), e.n.Secret(), user, "test-proc")
+	user, pass, ok := e.n.Bus().Credential("p", pid)
+	if !ok {
+		e.t.Fatalf("process %d has no credential", pid)
+	}
+	nc, err := bus.DialAs(e.n.URL(), user, pass, "test-proc")
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -28,8 +29,12 @@ func FromEnv() (*OS, error) {
 		return nil, fmt.Errorf("libvos: %w", err)
 	}
 	pid := strconv.Itoa(e.PID)
+	pass, err := readCredential(e.CredFD)
+	if err != nil {
+		return nil, fmt.Errorf("libvos: %w", err)
+	}
 	nc, err := nats.Connect(e.URL,
-		nats.UserInfo(e.User, e.Pass),
+		nats.UserInfo(e.User, pass),
 		nats.CustomInboxPrefix(ipc.InboxPrefix(e.Instance, pid)),
 		nats.Name("vos-"+e.Instance+"-"+pid),
 		nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
@@ -45,6 +50,21 @@ func FromEnv() (*OS, error) {
 		}
 	}
 	return o, nil
+}
+
+// readCredential reads the process's password from the descriptor its
+// node gave it, and closes it: no later program can find it there.
+func readCredential(fd int) (string, error) {
+	if fd < 3 {
+		return "", errors.New("no credential descriptor (VOS_CRED_FD)")
+	}
+	f := os.NewFile(uintptr(fd), "credential")
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 4096))
+	if err != nil {
+		return "", fmt.Errorf("read credential: %w", err)
+	}
+	return string(b), nil
 }
 
 var (

@@ -23,7 +23,6 @@ import (
 	"github.com/creack/pty"
 	"github.com/nats-io/nats.go"
 	"github.com/vos-os/vos/ipc"
-	"github.com/vos-os/vos/kernel/bus"
 	"github.com/vos-os/vos/servers/srv"
 	"go.uber.org/zap"
 )
@@ -50,13 +49,17 @@ type hostProc struct {
 // Config is what the node gives its system task.
 type Config struct {
 	Node   string
-	Secret []byte          // the cluster secret process credentials derive from
+	Secret []byte          // the cluster secret: the confinement's FUSE server connects as the kernel
 	URL    func() string   // the node's client address ("" if it has none)
 	NC     *nats.Conn      // the node's kernel connection
 	Conn   *ipc.Conn       // the same, as a kernel ipc.Conn
 	Box    string          // the image's multi-call binary ("" for DefaultBox())
 	Ctx    context.Context // ends when the node shuts down
 	Log    *zap.Logger
+	// Issue makes the bus credential of a native process it starts, valid
+	// until Revoke, called once the process has ended.
+	Issue  func(inst string, pid int) (user, pass string, err error)
+	Revoke func(inst string, pid int)
 }
 
 // Task is a node's system task.
@@ -129,10 +132,13 @@ func (t *Task) spawn(r *ipc.SysSpawnReq) (*ipc.SysSpawnRep, error) {
 		cmd, err = t.nativeCmd(r)
 	}
 	if err != nil {
+		t.cfg.Revoke(r.Inst, r.PID)
 		return nil, err
 	}
 	io, err := t.stdio(r)
 	if err != nil {
+		closeAll(cmd.ExtraFiles)
+		t.cfg.Revoke(r.Inst, r.PID)
 		return nil, err
 	}
 	// The lifeline: the process (or its init) reads it and ends when it
@@ -141,6 +147,8 @@ func (t *Task) spawn(r *ipc.SysSpawnReq) (*ipc.SysSpawnRep, error) {
 	lifeR, lifeW, err := os.Pipe()
 	if err != nil {
 		io.abort()
+		closeAll(cmd.ExtraFiles)
+		t.cfg.Revoke(r.Inst, r.PID)
 		return nil, err
 	}
 	cmd.ExtraFiles = append(cmd.ExtraFiles, lifeR)
@@ -150,23 +158,18 @@ func (t *Task) spawn(r *ipc.SysSpawnReq) (*ipc.SysSpawnRep, error) {
 		cmd.SysProcAttr.Setpgid = false
 	}
 	err = cmd.Start()
-	lifeR.Close()
+	closeAll(cmd.ExtraFiles) // the child's ends: the lifeline's, the credential's, the init's
 	if err != nil {
 		lifeW.Close()
 		io.abort()
 		if conf != nil {
-			for _, f := range cmd.ExtraFiles {
-				f.Close()
-			}
 			conf.close()
 		}
+		t.cfg.Revoke(r.Inst, r.PID)
 		return nil, ipc.Errorf(ipc.ENOEXEC, "start %s: %v", r.Prog, err)
 	}
 	io.started()
 	if conf != nil {
-		for _, f := range cmd.ExtraFiles {
-			f.Close() // the init's ends (the lifeline's is closed already)
-		}
 		if err := conf.afterStart(cmd.Process.Pid); err != nil {
 			_ = cmd.Process.Kill()
 			t.cfg.Log.Warn("confinement", zap.Error(err))
@@ -196,11 +199,25 @@ func (t *Task) nativeCmd(r *ipc.SysSpawnReq) (*exec.Cmd, error) {
 	if url == "" {
 		return nil, ipc.Errorf(ipc.ENOTCONN, "node %s has no client address for processes", t.cfg.Node)
 	}
-	user := bus.ProcessUser(r.Inst, r.PID)
+	user, pass, err := t.cfg.Issue(r.Inst, r.PID)
+	if err != nil {
+		return nil, err
+	}
+	// The password travels in a pipe the program reads and closes at start.
+	credR, credW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	_, err = credW.WriteString(pass)
+	credW.Close()
+	if err != nil {
+		credR.Close()
+		return nil, err
+	}
 	pe := ipc.ProcEnv{URL: url, Instance: r.Inst, Node: t.cfg.Node, PID: r.PID, PPID: r.PPID,
-		User: user, Pass: bus.Password(t.cfg.Secret, user), Cwd: r.Dir,
+		User: user, CredFD: 3, Cwd: r.Dir,
 		Stdin: streamOf(r.Stdin), Stdout: streamOf(r.Stdout), Stderr: streamOf(r.Stderr),
-		Lifeline: 3} // the lifeline is its fd 3 (see spawn)
+		Lifeline: 4} // fd 3 the credential, 4 the lifeline (spawn adds it)
 	env := append([]string{"PATH=/bin:/usr/bin", "HOME=/"}, r.Env...)
 	if r.Tty != nil { // the terminal is stdout and stderr both
 		env = append(env, "TERM="+r.Tty.Term)
@@ -208,6 +225,7 @@ func (t *Task) nativeCmd(r *ipc.SysSpawnReq) (*exec.Cmd, error) {
 	}
 	env = append(env, pe.Environ()...)
 	cmd := &exec.Cmd{Path: box, Args: append([]string{r.Prog}, r.Args...), Env: env, Dir: os.TempDir(),
+		ExtraFiles:  []*os.File{credR},
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true}}
 	if os.Geteuid() == 0 {
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 65534, Gid: 65534}
@@ -414,6 +432,12 @@ func (t *Task) output(ctx context.Context, s *stdioSet, spec ipc.Stdio, rd io.Re
 	return nil
 }
 
+func closeAll(fs []*os.File) {
+	for _, f := range fs {
+		f.Close()
+	}
+}
+
 // reap waits for a process, lets its output drain, and reports its exit.
 func (t *Task) reap(hp *hostProc, s *stdioSet, r *ipc.SysSpawnReq) {
 	err := hp.cmd.Wait()
@@ -456,6 +480,7 @@ func (t *Task) reap(hp *hostProc, s *stdioSet, r *ipc.SysSpawnReq) {
 	delete(t.procs, hp.key)
 	t.mu.Unlock()
 	close(hp.done)
+	t.cfg.Revoke(r.Inst, r.PID)
 	t.reportExit(r.Inst, r.PID, code, sig)
 }
 
