@@ -3,6 +3,7 @@ package libvos_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/vos-os/vos/internal/testutil"
 	"github.com/vos-os/vos/internal/vostest"
 	"github.com/vos-os/vos/ipc"
 	"github.com/vos-os/vos/kernel"
@@ -171,16 +173,17 @@ func TestErrors(t *testing.T) {
 		t.Errorf("symlink to an empty target: %v", err)
 	}
 	// No FS server: the transport's error, fast, naming endpoint and op.
+	// Fast means: not when the call's timeout (an hour here) ends, which
+	// would show as a hang.
 	c := ipc.NewConn(n.Conn().NATS(), ipc.CallerKernel)
+	c.Timeout = time.Hour
 	none := libvos.New(c, "nosuch")
-	t0 := time.Now()
-	_, err = none.Stat("/")
+	stat := make(chan error, 1)
+	go func() { _, err := none.Stat("/"); stat <- err }()
+	err = testutil.Recv(t, stat, "stat without a server, which must not wait for its timeout")
 	var ce *ipc.CallError
 	if !errors.Is(err, ipc.ErrNoServer) || !errors.As(err, &ce) || !errors.As(err, &pe) || pe.Op != "stat" {
 		t.Errorf("stat without a server: %#v", err)
-	}
-	if d := time.Since(t0); d > 2*time.Second {
-		t.Errorf("no-server error took %v", d)
 	}
 }
 
@@ -398,19 +401,14 @@ func TestLargeIO(t *testing.T) {
 	}
 	waitIdle := func() {
 		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for {
+		testutil.Poll(t, func() error {
 			s.mu.Lock()
-			k := len(s.open)
-			s.mu.Unlock()
-			if k == 0 {
-				return
+			defer s.mu.Unlock()
+			if k := len(s.open); k > 0 {
+				return fmt.Errorf("%d requests seen without their replies", k)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%d requests seen without their replies", k)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+			return nil
+		})
 	}
 	waitIdle()
 	if count, most := s.stats(ipc.OpFSWrite); count != size/ipc.MaxIO || most < 4 {
@@ -637,18 +635,12 @@ func TestCrash(t *testing.T) {
 	if got, err := o.ReadFile("/after"); string(got) != "after" || err != nil {
 		t.Errorf("write after the crash: %q %v", got, err)
 	}
-	t.Run("OpenedBeforeUnlinkedAfter", func(t *testing.T) {
-		t.Skip("known servers/fs limitation: open counts are not journaled (servers/fs/server.go `opens`), " +
-			"so after a restart an unlink reaps a file that a process opened before the restart, " +
-			"and its reads fail with ENOENT; the contract (ipc.FSOpenReq) says it stays readable while open")
-		f, err := o.Open("/after")
-		must(t, err)
-		defer f.Close()
-		vostest.Crash(t, n, inst, ipc.RoleFS)
-		must(t, o.Remove("/after"))
-		buf := make([]byte, 5)
-		if n, err := f.ReadAt(buf, 0); string(buf[:n]) != "after" || err != nil {
-			t.Errorf("read of an open file unlinked after a restart: %q %v", buf[:n], err)
-		}
-	})
+	// Not tested, because it fails as built: a file opened before a
+	// restart and unlinked after it. Open counts are not journaled
+	// (servers/fs/server.go `opens`; ARCHITECTURE.md, "Unlink of an open
+	// file"), so after a restart the unlink reaps the file at once and the
+	// open File's reads fail with ENOENT, though ipc.FSOpenReq says an
+	// unlinked file stays readable while open. The case (open /after,
+	// Crash, Remove, ReadAt through the File) belongs here, unskipped,
+	// with the fix in servers/fs.
 }

@@ -63,7 +63,7 @@ func Up(t testing.TB, n *kernel.Node, manifest string) *ipc.CtlUpRep {
 func WaitRunning(t testing.TB, n *kernel.Node, inst string) *ipc.CtlTopologyRep {
 	t.Helper()
 	var top ipc.CtlTopologyRep
-	testutil.Eventually(t, 30*time.Second, func() error {
+	testutil.Poll(t, func() error {
 		if err := n.Conn().Call(context.Background(), ipc.CtlEndpoint(), ipc.OpCtlTopology, &ipc.CtlTopologyReq{Name: inst}, &top); err != nil {
 			return err
 		}
@@ -106,7 +106,7 @@ func Crash(t testing.TB, n *kernel.Node, inst, role string) {
 	if err := n.Conn().Call(context.Background(), ipc.CtlEndpoint(), ipc.OpCtlCrash, &ipc.CtlCrashReq{Name: inst, Role: role}, nil); err != nil {
 		t.Fatal(err)
 	}
-	testutil.Eventually(t, 30*time.Second, func() error {
+	testutil.Poll(t, func() error {
 		top := WaitRunning(t, n, inst)
 		for _, s := range top.Servers {
 			if s.Role == role && s.Restarts <= restarts {
