@@ -550,12 +550,12 @@ func (o *OS) Umask(mask int) int {
 }
 
 // Statfs returns the filesystem's totals.
-func (o *OS) Statfs() (*ipc.FSStatfsRep, error) {
+func (o *OS) Statfs() (*FSStat, error) {
 	var rep ipc.FSStatfsRep
 	if err := o.call(ipc.OpFSStatfs, &ipc.FSStatfsReq{}, &rep); err != nil {
 		return nil, pathErr("statfs", "/", err)
 	}
-	return &rep, nil
+	return &FSStat{Bsize: rep.Bsize, Blocks: rep.Blocks, Bfree: rep.Bfree, Files: rep.Files, Ffree: rep.Ffree, NameMax: rep.NameMax}, nil
 }
 
 // Access checks the caller's access to the named file as access(2):

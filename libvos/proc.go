@@ -80,21 +80,26 @@ func (o *OS) Getppid() (int, error) {
 }
 
 // ProcessInfo describes a process (0: the caller).
-func (o *OS) ProcessInfo(pid int) (*ipc.ProcInfo, error) {
+func (o *OS) ProcessInfo(pid int) (*ProcInfo, error) {
 	var info ipc.ProcInfo
 	if err := o.pmCall(context.Background(), ipc.OpPMInfo, &ipc.PMInfoReq{PID: pid}, &info); err != nil {
 		return nil, &os.SyscallError{Syscall: "getpid", Err: err}
 	}
-	return &info, nil
+	p := procInfoOf(&info)
+	return &p, nil
 }
 
 // Processes lists the instance's processes.
-func (o *OS) Processes() ([]ipc.ProcInfo, error) {
+func (o *OS) Processes() ([]ProcInfo, error) {
 	var rep ipc.PMPsRep
 	if err := o.pmCall(context.Background(), ipc.OpPMPs, &ipc.PMPsReq{}, &rep); err != nil {
 		return nil, err
 	}
-	return rep.Procs, nil
+	procs := make([]ProcInfo, len(rep.Procs))
+	for i := range rep.Procs {
+		procs[i] = procInfoOf(&rep.Procs[i])
+	}
+	return procs, nil
 }
 
 // Kill sends sig to pid (or to process group -pid), as kill(2).

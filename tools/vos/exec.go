@@ -199,7 +199,7 @@ func psCommand() *cobra.Command {
 	}
 }
 
-func writePs(out io.Writer, procs []ipc.ProcInfo) error {
+func writePs(out io.Writer, procs []libvos.ProcInfo) error {
 	t := cli.NewTable(out, "PID", "PPID", "PGID", "UID", "NODE", "STAT", "TIME", "COMMAND")
 	for _, p := range procs {
 		node := p.Node
