@@ -349,7 +349,7 @@ func (in *inst) waitProc(prog string, n int) []int {
 		}
 		pids = pids[:0]
 		for _, p := range procs {
-			if p.Prog == prog && p.State == ipc.ProcRunning {
+			if p.Prog == prog && p.State == libvos.ProcRunning {
 				pids = append(pids, p.PID)
 			}
 		}
@@ -365,8 +365,8 @@ func (in *inst) waitProc(prog string, n int) []int {
 type vproc struct {
 	p         *libvos.Process
 	out, errb testutil.Buffer
-	stdin     *ipc.StreamWriter
-	readers   []*ipc.StreamReader
+	stdin     *libvos.PipeWriter
+	readers   []*libvos.PipeReader
 }
 
 // start starts sh with args, its stdout and stderr streams the test
@@ -375,37 +375,38 @@ type vproc struct {
 func (in *inst) start(t *testing.T, args []string, stdin, tty bool) *vproc {
 	t.Helper()
 	v := &vproc{}
-	base := fmt.Sprintf("vos.p.proc.0.io.shtest%d", time.Now().UnixNano())
 	attr := &libvos.ProcAttr{}
 	for _, x := range []struct {
-		name string
-		w    *testutil.Buffer
-		to   *ipc.Stdio
-	}{{".out", &v.out, &attr.Stdout}, {".err", &v.errb, &attr.Stderr}} {
-		if tty && x.name == ".err" {
+		w  *testutil.Buffer
+		to *libvos.Stdio
+	}{{&v.out, &attr.Stdout}, {&v.errb, &attr.Stderr}} {
+		if tty && x.to == &attr.Stderr {
 			continue
 		}
-		r, err := ipc.ServeStream(in.c.NATS(), base+x.name, x.w)
+		pipe := in.vos.Pipe()
+		r, err := pipe.ReadTo(x.w)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(r.Close)
+		t.Cleanup(func() { r.Close() })
 		v.readers = append(v.readers, r)
-		*x.to = libvos.Stream(base + x.name)
+		*x.to = pipe.Stdio()
 	}
 	if tty {
-		attr.Tty = &ipc.Tty{Rows: 24, Cols: 80, Term: "xterm"}
+		attr.Tty = &libvos.Tty{Rows: 24, Cols: 80, Term: "xterm"}
 	}
+	var in0 *libvos.Pipe
 	if stdin || tty {
-		attr.Stdin = libvos.Stream(base + ".in")
+		in0 = in.vos.Pipe()
+		attr.Stdin = in0.Stdio()
 	}
 	p, err := in.vos.StartProcess("sh", args, attr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	v.p = p
-	if stdin || tty {
-		if v.stdin, err = ipc.OpenStream(context.Background(), in.c, base+".in", 5*time.Second); err != nil {
+	if in0 != nil {
+		if v.stdin, err = in0.Writer(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -54,7 +54,6 @@ import (
 	"syscall"
 
 	"github.com/vos-os/vos/images/userland/cmds"
-	"github.com/vos-os/vos/ipc"
 	"github.com/vos-os/vos/libvos"
 )
 
@@ -195,11 +194,11 @@ func New(e *cmds.Env, tty bool) (*Shell, error) {
 		s.io.stderr.w = s.errw
 	}
 	if !tty && e.Getenv("VOS_PID") != "" {
-		_, stdout, stderr := libvos.Stdio()
-		if e.Stdout == os.Stdout && stdout.Kind == ipc.StdioStream {
+		_, stdout, stderr := libvos.OwnStdio()
+		if e.Stdout == os.Stdout && stdout.IsStream() {
 			s.io.stdout.direct = stdout
 		}
-		if e.Stderr == os.Stderr && stderr.Kind == ipc.StdioStream {
+		if e.Stderr == os.Stderr && stderr.IsStream() {
 			s.io.stderr.direct = stderr
 		}
 	}
