@@ -13,7 +13,6 @@ import (
 	"github.com/vos-os/vos/internal/testutil"
 	"github.com/vos-os/vos/internal/vostest"
 	"github.com/vos-os/vos/ipc"
-	"github.com/vos-os/vos/kernel"
 	"github.com/vos-os/vos/libvos"
 )
 
@@ -21,14 +20,13 @@ import (
 // checking what the shell did.
 type inst struct {
 	t   *testing.T
-	n   *kernel.Node
-	c   *ipc.Conn
+	c   *ipc.Conn // the kernel's, for the shell's own libvos
 	vos *libvos.OS
 }
 
 func newInst(t *testing.T) *inst {
-	n, c := vostest.Instance(t, "p")
-	return &inst{t: t, n: n, c: c, vos: libvos.New(c, "p")}
+	_, c := vostest.Instance(t, "p")
+	return &inst{t: t, c: c, vos: libvos.New(c, "p")}
 }
 
 // env is a command environment with buffers, the shell's own view of the
@@ -570,7 +568,7 @@ func TestHostBinaries(t *testing.T) {
 	vostest.Up(t, n, "name: p\nfilesystem: {host: [/bin, /lib, /lib64, /usr]}\nmemory: {limit: 256MiB}\n")
 	c := ipc.NewConn(n.Conn().NATS(), ipc.CallerKernel)
 	c.RetryNoServer = 10 * time.Second
-	in := &inst{t: t, n: n, c: c, vos: libvos.New(c, "p")}
+	in := &inst{t: t, c: c, vos: libvos.New(c, "p")}
 	if err := in.vos.MkdirAll("/w", 0o755); err != nil {
 		t.Fatal(err)
 	}
