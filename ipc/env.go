@@ -69,6 +69,10 @@ func (e *ProcEnv) Environ() []string {
 	return env
 }
 
+// TtyFrom tells from an environment alone whether the process's stdout is
+// a terminal (ProcEnv.Tty), without requiring the rest of ProcEnv.
+func TtyFrom(getenv func(string) string) bool { return getenv(envTty) == "1" }
+
 // ErrNotVOSProcess says a program was not started by a VOS node.
 var ErrNotVOSProcess = errors.New("not a VOS process (VOS_URL, VOS_INSTANCE and VOS_PID are not all set)")
 

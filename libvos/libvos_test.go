@@ -59,12 +59,12 @@ func TestPathsAndCwd(t *testing.T) {
 	for _, p := range []string{"/../..", "/..", "/a/../..", "//a/./b/../../"} {
 		fi, err := o.Stat(p)
 		must(t, err)
-		if fi.Sys().(*ipc.Attr).Ino != ipc.RootIno || !fi.IsDir() {
-			t.Errorf("%s: inode %d, want the root", p, fi.Sys().(*ipc.Attr).Ino)
+		if fi.Sys().(*libvos.Attr).Ino != ipc.RootIno || !fi.IsDir() {
+			t.Errorf("%s: inode %d, want the root", p, fi.Sys().(*libvos.Attr).Ino)
 		}
 	}
-	if root.Sys().(*ipc.Attr).Ino != ipc.RootIno {
-		t.Errorf("/ is inode %d", root.Sys().(*ipc.Attr).Ino)
+	if root.Sys().(*libvos.Attr).Ino != ipc.RootIno {
+		t.Errorf("/ is inode %d", root.Sys().(*libvos.Attr).Ino)
 	}
 	// Relative names resolve from the current directory.
 	if wd, err := o.Getwd(); wd != "/" || err != nil {
@@ -202,7 +202,7 @@ func TestFileAPI(t *testing.T) {
 	must(t, f.Chown(1000, 1000))
 	fi, err := f.Stat()
 	must(t, err)
-	a := fi.Sys().(*ipc.Attr)
+	a := fi.Sys().(*libvos.Attr)
 	if fi.Mode() != 0o640 || a.UID != 1000 || a.GID != 1000 || fi.Size() != 11 || fi.Name() != "f" {
 		t.Errorf("stat: %v uid %d gid %d size %d name %q", fi.Mode(), a.UID, a.GID, fi.Size(), fi.Name())
 	}
@@ -565,7 +565,7 @@ func TestPermissions(t *testing.T) {
 	must(t, user.Chmod("/tmp/mine", 0o600))
 	fi, err := user.Stat("/tmp/mine")
 	must(t, err)
-	if a := fi.Sys().(*ipc.Attr); a.UID != 1000 || a.GID != 1000 || fi.Mode() != 0o600 {
+	if a := fi.Sys().(*libvos.Attr); a.UID != 1000 || a.GID != 1000 || fi.Mode() != 0o600 {
 		t.Errorf("the user's own file: uid %d gid %d mode %v", a.UID, a.GID, fi.Mode())
 	}
 	if data, err := user.ReadFile("/tmp/other"); string(data) != "o" || err != nil {

@@ -46,8 +46,14 @@ func New(c *ipc.Conn, inst string) *OS {
 // A VOS-native process gets its OS from its environment with FromEnv
 // (proc.go) rather than New.
 
-// Conn returns the connection the OS calls over.
-func (o *OS) Conn() *ipc.Conn { return o.c }
+// Clone returns another view of the instance for the same caller, over
+// the same connection, starting in o's current directory with o's umask:
+// changing its directory or umask leaves o's alone (a subshell's cd).
+func (o *OS) Clone() *OS {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return &OS{c: o.c, inst: o.inst, fs: o.fs, cwdIno: o.cwdIno, cwdPath: o.cwdPath, umask: o.umask}
+}
 
 // Instance returns the instance's name.
 func (o *OS) Instance() string { return o.inst }
@@ -550,12 +556,12 @@ func (o *OS) Umask(mask int) int {
 }
 
 // Statfs returns the filesystem's totals.
-func (o *OS) Statfs() (*ipc.FSStatfsRep, error) {
+func (o *OS) Statfs() (*FSStat, error) {
 	var rep ipc.FSStatfsRep
 	if err := o.call(ipc.OpFSStatfs, &ipc.FSStatfsReq{}, &rep); err != nil {
 		return nil, pathErr("statfs", "/", err)
 	}
-	return &rep, nil
+	return &FSStat{Bsize: rep.Bsize, Blocks: rep.Blocks, Bfree: rep.Bfree, Files: rep.Files, Ffree: rep.Ffree, NameMax: rep.NameMax}, nil
 }
 
 // Access checks the caller's access to the named file as access(2):
