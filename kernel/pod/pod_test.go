@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -181,6 +180,8 @@ func helper(mode string, args []string) int {
 		return 0
 	case "attack":
 		return attack(args)
+	case "node":
+		return nodeHelper()
 	case "euid":
 		fmt.Println(syscall.Geteuid())
 		return 0
@@ -200,5 +201,3 @@ func (o *output) Write(p []byte) (int, error) {
 	defer o.mu.Unlock()
 	return o.buf.Write(p)
 }
-
-var _ = filepath.Join
