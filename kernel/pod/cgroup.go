@@ -140,7 +140,7 @@ func removeCgroup(dir string) error {
 // Cleanup removes what a previous run left under the cgroup parent (""
 // means DefaultCgroupParent): it kills every process in a pod cgroup —
 // an init whose node died exits by itself, this catches the rest — and
-// removes the cgroups.
+// removes the cgroups (and stray FUSE device nodes).
 func Cleanup(parent string) error {
 	if parent == "" {
 		parent = DefaultCgroupParent
@@ -152,6 +152,15 @@ func Cleanup(parent string) error {
 		roots = []string{filepath.Join(cgroupRoot, "memory", parent), filepath.Join(cgroupRoot, "pids", parent)}
 	}
 	var errs []error
+	if strays, err := filepath.Glob(fuseDevicePrefix + "*"); err == nil {
+		for _, f := range strays {
+			// Named …-<node pid>: another node's may be in use.
+			pid, err := strconv.Atoi(f[strings.LastIndexByte(f, '-')+1:])
+			if err != nil || syscall.Kill(pid, 0) == syscall.ESRCH {
+				_ = os.Remove(f)
+			}
+		}
+	}
 	for _, r := range roots {
 		ents, err := os.ReadDir(r)
 		if err != nil {

@@ -86,10 +86,7 @@ func InitMain() int {
 func (in *initState) setup(files []*os.File) error {
 	defer closeAll(files)
 	c := in.cfg
-	need := len(c.HostBinds) + len(c.Binds)
-	if c.Root.Dir != "" {
-		need++
-	}
+	need := len(c.HostBinds) + len(c.Binds) + 1 // root tree or FUSE device
 	if c.HasBinary {
 		need++
 	}
@@ -212,15 +209,14 @@ func (in *initState) buildRoot(files []*os.File) error {
 	if err := os.Mkdir(root, 0o755); err != nil {
 		return err
 	}
-	next := 0
 	if c.Root.Dir != "" {
 		if err := attach(files[0], root); err != nil {
 			return err
 		}
-		next = 1
-	} else if err := in.mountFUSE(root); err != nil {
+	} else if err := in.mountFUSE(files[0], root); err != nil {
 		return err
 	}
+	next := 1
 	r := func(p string) string { return filepath.Join(root, p) }
 	for _, mp := range MountPoints(&c.Config) {
 		if _, err := os.Lstat(r(mp)); err != nil {
@@ -341,8 +337,8 @@ func buildDev(dev string, shmSize int64) error {
 // mountFUSE mounts the FUSE root from inside the pod's user namespace
 // (the kernel wants /dev/fuse opened by a process of the mount's user
 // namespace) and hands the descriptor to the node, which serves it.
-func (in *initState) mountFUSE(root string) error {
-	f, err := os.OpenFile("/dev/fuse", os.O_RDWR|unix.O_CLOEXEC, 0)
+func (in *initState) mountFUSE(dev *os.File, root string) error {
+	f, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(int(dev.Fd())), os.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("FUSE root: %w", err)
 	}

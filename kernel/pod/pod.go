@@ -144,6 +144,13 @@ func Start(cfg Config) (*Pod, error) {
 		return nil
 	}
 	const nosuidNodev = unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV
+	if cfg.Root.FUSE {
+		f, err := fuseDevice(&cfg)
+		if err != nil {
+			return nil, err
+		}
+		srcs = append(srcs, f)
+	}
 	if cfg.Root.Dir != "" {
 		if err := clone(cfg.Root.Dir, nosuidNodev); err != nil {
 			return nil, err
@@ -368,6 +375,36 @@ func pidfdPid(f *os.File) int {
 		}
 	}
 	return 0
+}
+
+// fuseDevicePrefix names the per-pod FUSE device nodes (in /dev, which
+// allows devices); each lives for microseconds, Cleanup removes strays.
+const fuseDevicePrefix = "/dev/.vos-pod-fuse-"
+
+// fuseDevice gives the init a /dev/fuse it may open. The kernel wants
+// the descriptor opened inside the pod's user namespace, where the
+// host's /dev/fuse (often 0600 root) is out of reach: the node makes a
+// node of the same device owned by instance root, opens it O_PATH,
+// removes it, and the init reopens that descriptor.
+func fuseDevice(cfg *Config) (*os.File, error) {
+	var st unix.Stat_t
+	if err := unix.Stat("/dev/fuse", &st); err != nil {
+		return nil, fmt.Errorf("pod %s: FUSE root: %w", cfg.Name, err)
+	}
+	p := fmt.Sprintf("%s%s-%d", fuseDevicePrefix, cfg.Name, os.Getpid())
+	_ = os.Remove(p)
+	if err := unix.Mknod(p, unix.S_IFCHR|0o600, int(st.Rdev)); err != nil {
+		return nil, fmt.Errorf("pod %s: FUSE device: %w", cfg.Name, err)
+	}
+	defer os.Remove(p)
+	if err := os.Chown(p, int(cfg.UIDBase), int(cfg.GIDBase)); err != nil {
+		return nil, fmt.Errorf("pod %s: FUSE device: %w", cfg.Name, err)
+	}
+	f, err := os.OpenFile(p, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("pod %s: FUSE device: %w", cfg.Name, err)
+	}
+	return f, nil
 }
 
 // call sends a request and waits for its reply.
