@@ -60,8 +60,10 @@ type Config struct {
 	// ServeFUSE receives the /dev/fuse descriptor of a FUSE root. It must
 	// start serving it (e.g. fuse.NewServer(fs, "/dev/fd/N", opts) and go
 	// srv.Serve()) and return: Start waits for the pod, whose setup needs
-	// answers from the server. The caller owns fd from then on; closing
-	// it aborts the connection.
+	// answers from the server. The hook owns fd: go-fuse takes the number
+	// over and closes it, so hand it a dup and close fd (an unreferenced
+	// *os.File is closed by its finalizer). When the last copy closes,
+	// the kernel aborts the connection.
 	ServeFUSE func(fd *os.File) error `json:"-"`
 	// OnExit, if set, is called (from one goroutine, in order) for every
 	// process of the pod that ends: started ones and adopted orphans.
