@@ -64,7 +64,10 @@ type Cmd struct {
 	Setsid, Setctty bool
 	Ctty            int
 	Setpgid         bool
-	// ExecBinary executes Config.Binary (by descriptor) instead of Path.
+	// ExecBinary executes Config.Binary (by descriptor, through
+	// /proc/self/fd/N, so N — the first descriptor after the extra files —
+	// stays open in the program as an O_PATH descriptor of its own binary)
+	// instead of Path.
 	ExecBinary bool
 }
 

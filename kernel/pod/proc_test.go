@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creack/pty"
+
 	"github.com/vos-os/vos/kernel/pod"
 )
 
@@ -280,5 +282,29 @@ func nodeHelper() int {
 	fmt.Println(p.InitPid(), pr.HostPid)
 	for {
 		time.Sleep(time.Hour) // until killed
+	}
+}
+
+func TestControllingTerminal(t *testing.T) {
+	requirePods(t)
+	p := startPod(t, newConfig(t, "tty"))
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pty: %v", err)
+	}
+	defer ptmx.Close()
+	pr, err := p.Start(&pod.Cmd{Argv: []string{"/bin/sh", "-c", "echo via-dev-tty > /dev/tty"},
+		Stdin: tty, Stdout: tty, Stderr: tty, Setsid: true, Setctty: true, Ctty: 0, UID: 1000, GID: 1000})
+	tty.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// /dev/tty opens only for a process with a controlling terminal.
+	line, err := bufio.NewReader(ptmx).ReadString('\n')
+	if err != nil || strings.TrimSpace(line) != "via-dev-tty" {
+		t.Fatalf("read %q, %v", line, err)
+	}
+	if ex := pr.Wait(); ex.Code != 0 {
+		t.Fatalf("%+v", ex)
 	}
 }
