@@ -381,22 +381,9 @@ func (f *File) readAll() ([]byte, error) {
 // WriteTo copies the file from its offset to w, keeping several MaxIO
 // reads in flight; io.Copy uses it.
 func (f *File) WriteTo(w io.Writer) (int64, error) {
-	if err := f.begin("read"); err != nil {
-		return 0, err
-	}
-	defer f.io.RUnlock()
-	if err := f.readable("read"); err != nil {
-		return 0, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.rd.Reset()
-	n, fsErr, wErr := f.o.fsc.WriteTo(context.Background(), f.ino, f.off, w)
-	f.off += n
-	if fsErr != nil {
-		return n, pathErr("read", f.name, fsErr)
-	}
-	return n, wErr
+	return f.copyAt("read", func(off int64) (int64, error, error) {
+		return f.o.fsc.WriteTo(context.Background(), f.ino, off, w)
+	})
 }
 
 // ReadFrom copies r to the file at its offset in MaxIO messages, several
@@ -406,22 +393,35 @@ func (f *File) ReadFrom(r io.Reader) (int64, error) {
 		// Appends must land in order: one at a time through Write.
 		return io.Copy(writerOnly{f}, r)
 	}
-	if err := f.begin("write"); err != nil {
+	return f.copyAt("write", func(off int64) (int64, error, error) {
+		return f.o.fsc.ReadFrom(context.Background(), f.ino, off, r)
+	})
+}
+
+// copyAt runs a pipelined copy from the file offset, which moves by what
+// was copied; op ("read" or "write") is the file's side of it. Errors of
+// the file are *fs.PathErrors, those of the other side are passed on.
+func (f *File) copyAt(op string, copy func(off int64) (n int64, fsErr, ioErr error)) (int64, error) {
+	if err := f.begin(op); err != nil {
 		return 0, err
 	}
 	defer f.io.RUnlock()
-	if err := f.writable("write"); err != nil {
+	check := f.readable
+	if op == "write" {
+		check = f.writable
+	}
+	if err := check(op); err != nil {
 		return 0, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.rd.Reset()
-	n, fsErr, rErr := f.o.fsc.ReadFrom(context.Background(), f.ino, f.off, r)
+	n, fsErr, ioErr := copy(f.off)
 	f.off += n
 	if fsErr != nil {
-		return n, pathErr("write", f.name, fsErr)
+		return n, pathErr(op, f.name, fsErr)
 	}
-	return n, rErr
+	return n, ioErr
 }
 
 // writerOnly hides ReadFrom so io.Copy does not call it again.

@@ -80,17 +80,18 @@ func (c *Client) Getattr(ctx context.Context, ino uint64) (*ipc.Attr, error) {
 	return &rep.Attr, nil
 }
 
+// callData is Call for ops that change file data when mutates is set.
+func (c *Client) callData(ctx context.Context, mutates bool, op ipc.Op, req, rep any) error {
+	if mutates {
+		return c.Mutating(func() error { return c.Call(ctx, op, req, rep) })
+	}
+	return c.Call(ctx, op, req, rep)
+}
+
 // Setattr changes attributes; a size change counts as a data change.
 func (c *Client) Setattr(ctx context.Context, req *ipc.FSSetattrReq) (*ipc.Attr, error) {
 	var rep ipc.FSAttrRep
-	call := func() error { return c.Call(ctx, ipc.OpFSSetattr, req, &rep) }
-	var err error
-	if req.Valid&ipc.SetSize != 0 {
-		err = c.Mutating(call)
-	} else {
-		err = call()
-	}
-	if err != nil {
+	if err := c.callData(ctx, req.Valid&ipc.SetSize != 0, ipc.OpFSSetattr, req, &rep); err != nil {
 		return nil, err
 	}
 	return &rep.Attr, nil
@@ -100,14 +101,7 @@ func (c *Client) Setattr(ctx context.Context, req *ipc.FSSetattrReq) (*ipc.Attr,
 // change. The server counts the open until Close.
 func (c *Client) Open(ctx context.Context, req *ipc.FSOpenReq) (*ipc.FSOpenRep, error) {
 	var rep ipc.FSOpenRep
-	call := func() error { return c.Call(ctx, ipc.OpFSOpen, req, &rep) }
-	var err error
-	if req.Flags&ipc.O_TRUNC != 0 {
-		err = c.Mutating(call)
-	} else {
-		err = call()
-	}
-	if err != nil {
+	if err := c.callData(ctx, req.Flags&ipc.O_TRUNC != 0, ipc.OpFSOpen, req, &rep); err != nil {
 		return nil, err
 	}
 	return &rep, nil

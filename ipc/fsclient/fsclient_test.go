@@ -15,7 +15,7 @@ import (
 	"github.com/vos-os/vos/ipc/fsclient"
 )
 
-// fakeFS serves fs.read, fs.write and fs.getattr for one file (any inode)
+// fakeFS serves fs.read and fs.write for one file (any inode)
 // held in memory, counting messages and the most in flight per op. Writes
 // at or past failAt fail with EIO; reads and writes take delay, so that
 // pipelining shows.
@@ -62,8 +62,7 @@ func (f *fakeFS) serve(m *ipc.Msg) {
 	switch m.Op {
 	case ipc.OpFSRead:
 		var req ipc.FSReadReq
-		if err := m.Decode(&req); err != nil {
-			m.Respond(nil, err)
+		if !decode(m, &req) {
 			return
 		}
 		f.mu.Lock()
@@ -73,8 +72,7 @@ func (f *fakeFS) serve(m *ipc.Msg) {
 		m.Respond(&ipc.FSReadRep{Data: f.data[lo:hi], Size: int64(len(f.data))}, nil)
 	case ipc.OpFSWrite:
 		var req ipc.FSWriteReq
-		if err := m.Decode(&req); err != nil {
-			m.Respond(nil, err)
+		if !decode(m, &req) {
 			return
 		}
 		f.mu.Lock()
@@ -91,18 +89,18 @@ func (f *fakeFS) serve(m *ipc.Msg) {
 		}
 		copy(f.data[req.Off:], req.Data)
 		m.Respond(&ipc.FSWriteRep{N: len(req.Data), Attr: ipc.Attr{Ino: req.Ino, Size: int64(len(f.data))}}, nil)
-	case ipc.OpFSGetattr:
-		var req ipc.FSGetattrReq
-		if err := m.Decode(&req); err != nil {
-			m.Respond(nil, err)
-			return
-		}
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		m.Respond(&ipc.FSAttrRep{Attr: ipc.Attr{Ino: req.Ino, Mode: ipc.S_IFREG | 0o644, Size: int64(len(f.data))}}, nil)
 	default:
 		m.Respond(nil, ipc.ENOSYS)
 	}
+}
+
+// decode decodes m's body into req, or answers m with the error.
+func decode(m *ipc.Msg, req any) bool {
+	if err := m.Decode(req); err != nil {
+		m.Respond(nil, err)
+		return false
+	}
+	return true
 }
 
 func (f *fakeFS) stats(op ipc.Op) (count, most int) {
