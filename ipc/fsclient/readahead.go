@@ -7,10 +7,10 @@ import (
 	"github.com/vos-os/vos/ipc"
 )
 
-// Read-ahead: once a file is read sequentially, RaWindow chunks of
+// Read-ahead: once a file is read sequentially, raWindow chunks of
 // raChunk..MaxIO bytes stay in flight ahead of the reader.
 const (
-	RaWindow = 4
+	raWindow = 4
 	raChunk  = 128 << 10
 )
 
@@ -65,7 +65,8 @@ func (pf *prefetch) release() {
 
 // Read reads into p at off: from what was read ahead where it can, the
 // rest with ReadAt. eof says the file ended before p was full. A Read at
-// the offset where the last one ended tops the read-ahead window up.
+// the offset where the last one ended tops the read-ahead window up; ctx
+// bounds those messages too, so it should outlive the reader's next Read.
 func (r *ReadAhead) Read(ctx context.Context, p []byte, off int64) (n int, eof bool, err error) {
 	sequential := off == r.lastEnd
 	if !sequential {
@@ -115,7 +116,7 @@ func (r *ReadAhead) fill(ctx context.Context, readLen int) {
 	if k := len(r.ra); k > 0 {
 		next = r.ra[k-1].off + int64(r.ra[k-1].want)
 	}
-	for len(r.ra) < RaWindow && next < r.size {
+	for len(r.ra) < raWindow && next < r.size {
 		// end before start: equal means no write was in flight.
 		e := r.c.w.end.Load()
 		s := r.c.w.start.Load()
