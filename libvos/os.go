@@ -10,11 +10,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/vos-os/vos/ipc"
+	"github.com/vos-os/vos/ipc/fsclient"
 )
 
 // OS is one process's view of its instance: the connection its calls go
@@ -23,23 +23,19 @@ import (
 type OS struct {
 	c    *ipc.Conn
 	inst string
-	fs   ipc.Endpoint
+	fsc  *fsclient.Client // every FS call; it also tells read-ahead of data changes
 
 	mu      sync.Mutex // guards cwdIno, cwdPath, umask
 	cwdIno  uint64
 	cwdPath string
 	umask   uint32
-
-	// Mutations of file data through this OS, counted when they start and
-	// when they end, so read-ahead can tell whether its data may be stale.
-	wstart, wend atomic.Uint64
 }
 
 // New returns the view of instance inst for the caller of c, at the root
 // directory with umask 022. Credentials are whatever c carries: the kernel
 // may assert them with c.WithCred.
 func New(c *ipc.Conn, inst string) *OS {
-	return &OS{c: c, inst: inst, fs: ipc.ServerEndpoint(inst, ipc.RoleFS),
+	return &OS{c: c, inst: inst, fsc: fsclient.New(c, inst),
 		cwdIno: ipc.RootIno, cwdPath: "/", umask: 0o022}
 }
 
@@ -59,15 +55,12 @@ func (o *OS) Clone() *OS {
 func (o *OS) Instance() string { return o.inst }
 
 func (o *OS) call(op ipc.Op, req, rep any) error {
-	return o.c.Call(context.Background(), o.fs, op, req, rep)
+	return o.fsc.Call(context.Background(), op, req, rep)
 }
 
-// mutating brackets a call that changes file data (write, truncate).
-func (o *OS) mutating(f func() error) error {
-	o.wstart.Add(1)
-	defer o.wend.Add(1)
-	return f()
-}
+// mutating brackets a call that changes file data (a truncate), so that
+// read-ahead sent before it is not trusted after it.
+func (o *OS) mutating(f func() error) error { return o.fsc.Mutating(f) }
 
 // resolve checks a name as the kernel's getname does and returns the
 // directory it resolves from: the root for an absolute name, the current

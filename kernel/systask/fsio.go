@@ -6,25 +6,25 @@ import (
 	"io"
 
 	"github.com/vos-os/vos/ipc"
+	"github.com/vos-os/vos/ipc/fsclient"
 )
 
 // vfile is an instance file the kernel reads or writes for a process
 // (stdio redirected to a file), with the process's credentials.
 type vfile struct {
-	c      *ipc.Conn
-	ep     ipc.Endpoint
+	fs     *fsclient.Client
 	ino    uint64
 	off    int64
 	append bool // every write goes to the end, wherever others wrote
 }
 
 func openVFile(ctx context.Context, c *ipc.Conn, inst, path string, flags int, mode uint32) (*vfile, error) {
-	ep := ipc.ServerEndpoint(inst, ipc.RoleFS)
-	var rep ipc.FSOpenRep
-	if err := c.Call(ctx, ep, ipc.OpFSOpen, &ipc.FSOpenReq{Path: path, Flags: flags, Mode: mode}, &rep); err != nil {
+	fsc := fsclient.New(c, inst)
+	rep, err := fsc.Open(ctx, &ipc.FSOpenReq{Path: path, Flags: flags, Mode: mode})
+	if err != nil {
 		return nil, &fileError{path: path, err: err}
 	}
-	return &vfile{c: c, ep: ep, ino: rep.Attr.Ino, append: flags&ipc.O_APPEND != 0}, nil
+	return &vfile{fs: fsc, ino: rep.Attr.Ino, append: flags&ipc.O_APPEND != 0}, nil
 }
 
 type fileError struct {
@@ -37,36 +37,44 @@ func (e *fileError) Unwrap() error { return e.err }
 
 // Read implements io.Reader.
 func (f *vfile) Read(p []byte) (int, error) {
-	var rep ipc.FSReadRep
-	if err := f.c.Call(context.Background(), f.ep, ipc.OpFSRead, &ipc.FSReadReq{Ino: f.ino, Off: f.off, Len: min(len(p), ipc.MaxIO)}, &rep); err != nil {
-		return 0, err
-	}
-	if len(rep.Data) == 0 {
-		return 0, io.EOF
-	}
-	n := copy(p, rep.Data)
+	n, _, err := f.fs.ReadAt(context.Background(), f.ino, p, f.off)
 	f.off += int64(n)
-	return n, nil
+	if err == nil && n == 0 && len(p) > 0 {
+		err = io.EOF
+	}
+	return n, err
 }
 
-// Write implements io.Writer.
-func (f *vfile) Write(p []byte) (int, error) {
-	n := 0
-	for n < len(p) {
-		end := min(n+ipc.MaxIO, len(p))
-		var rep ipc.FSWriteRep
-		if err := f.c.Call(context.Background(), f.ep, ipc.OpFSWrite, &ipc.FSWriteReq{Ino: f.ino, Off: f.off, Data: p[n:end], Append: f.append}, &rep); err != nil {
-			return n, err
-		}
-		f.off += int64(rep.N)
-		n = end
+// WriteTo implements io.WriterTo: io.Copy from the file (a process's
+// stdin) keeps several MaxIO reads in flight rather than one small read at
+// a time.
+func (f *vfile) WriteTo(w io.Writer) (int64, error) {
+	n, fsErr, wErr := f.fs.WriteTo(context.Background(), f.ino, f.off, w)
+	f.off += n
+	if fsErr != nil {
+		return n, fsErr
 	}
-	return n, nil
+	return n, wErr
+}
+
+// Write implements io.Writer. It writes p whole as soon as it comes: a
+// process's output reaches the file as the process writes it.
+func (f *vfile) Write(p []byte) (int, error) {
+	if f.append {
+		n, size, err := f.fs.Append(context.Background(), f.ino, p)
+		if err == nil {
+			f.off = size
+		}
+		return n, err
+	}
+	n, err := f.fs.WriteAt(context.Background(), f.ino, p, f.off)
+	f.off += int64(n)
+	return n, err
 }
 
 // Close ends the open.
 func (f *vfile) Close() error {
-	err := f.c.Call(context.Background(), f.ep, ipc.OpFSClose, &ipc.FSCloseReq{Ino: f.ino}, nil)
+	err := f.fs.Close(context.Background(), f.ino)
 	if errors.Is(err, ipc.ENOENT) {
 		return nil
 	}
