@@ -48,7 +48,7 @@ func New(c *ipc.Conn, inst string) *OS {
 func (o *OS) Clone() *OS {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return &OS{c: o.c, inst: o.inst, fs: o.fs, cwdIno: o.cwdIno, cwdPath: o.cwdPath, umask: o.umask}
+	return &OS{c: o.c, inst: o.inst, fsc: o.fsc, cwdIno: o.cwdIno, cwdPath: o.cwdPath, umask: o.umask}
 }
 
 // Instance returns the instance's name.
