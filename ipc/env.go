@@ -10,12 +10,15 @@ import (
 // it (Environ) and libvos decodes it (ProcEnvFrom): the variable names
 // exist only here, so the two sides cannot drift apart.
 type ProcEnv struct {
-	URL      string // the node's NATS address
-	Instance string
-	Node     string
-	PID      int
-	PPID     int
-	User     string // NATS user of this process
+	URL string // the node's NATS address
+	// BusSocket, when set, is a unix socket to dial instead of URL's
+	// host: a pod's programs reach the bus only through it.
+	BusSocket string
+	Instance  string
+	Node      string
+	PID       int
+	PPID      int
+	User      string // NATS user of this process
 	// CredFD is the descriptor the process reads its NATS password from
 	// (and closes): never an environment variable, which other programs
 	// of the same uid could read in /proc.
@@ -28,9 +31,17 @@ type ProcEnv struct {
 	Lifeline              int  // descriptor that reaches end of file when the node dies (0: none)
 }
 
+// A pod's bus: the socket native programs dial (bound into every pod),
+// and the URL they give NATS (whose host is never dialed).
+const (
+	PodBusSocket = "/run/vos/bus.sock"
+	PodBusURL    = "nats://vos-bus:4222"
+)
+
 // The environment variables of ProcEnv.
 const (
 	envURL      = "VOS_URL"
+	envBus      = "VOS_BUS"
 	envInstance = "VOS_INSTANCE"
 	envNode     = "VOS_NODE"
 	envPID      = "VOS_PID"
@@ -55,7 +66,7 @@ func IsProcEnvVar(kv string) bool {
 // Environ encodes e as environment entries.
 func (e *ProcEnv) Environ() []string {
 	env := []string{
-		envURL + "=" + e.URL, envInstance + "=" + e.Instance, envNode + "=" + e.Node,
+		envURL + "=" + e.URL, envBus + "=" + e.BusSocket, envInstance + "=" + e.Instance, envNode + "=" + e.Node,
 		envPID + "=" + strconv.Itoa(e.PID), envPPID + "=" + strconv.Itoa(e.PPID),
 		envUser + "=" + e.User, envCredFD + "=" + strconv.Itoa(e.CredFD), envCwd + "=" + e.Cwd,
 		envStdin + "=" + e.Stdin, envStdout + "=" + e.Stdout, envStderr + "=" + e.Stderr,
@@ -79,7 +90,7 @@ var ErrNotVOSProcess = errors.New("not a VOS process (VOS_URL, VOS_INSTANCE and 
 // ProcEnvFrom decodes a ProcEnv through getenv (os.Getenv, usually).
 func ProcEnvFrom(getenv func(string) string) (*ProcEnv, error) {
 	e := &ProcEnv{
-		URL: getenv(envURL), Instance: getenv(envInstance), Node: getenv(envNode),
+		URL: getenv(envURL), BusSocket: getenv(envBus), Instance: getenv(envInstance), Node: getenv(envNode),
 		User: getenv(envUser), Cwd: getenv(envCwd),
 		Stdin: getenv(envStdin), Stdout: getenv(envStdout), Stderr: getenv(envStderr),
 		Tty: getenv(envTty) == "1",

@@ -15,12 +15,16 @@ const (
 	OpSysActivate Op = BaseSys + 8
 	OpSysThaw     Op = BaseSys + 9
 	OpSysAbort    Op = BaseSys + 10
+	// OpSysEnd ends an instance's pod on the node, and every process in
+	// it, returning when they are gone (vos down).
+	OpSysEnd Op = BaseSys + 11
 )
 
 func init() {
 	mustRegister(
 		Def{OpSysCrash, "sys.crash", CtlCrashReq{}, CtlCrashRep{}},
 		Def{OpSysSpawn, "sys.spawn", SysSpawnReq{}, SysSpawnRep{}},
+		Def{OpSysEnd, "sys.end", SysEndReq{}, SysEndRep{}},
 		Def{OpSysSignal, "sys.signal", SysSignalReq{}, PMEmpty{}},
 		Def{OpSysProcs, "sys.procs", SysProcsReq{}, SysProcsRep{}},
 		Def{OpSysResize, "sys.resize", SysResizeReq{}, PMEmpty{}},
@@ -84,3 +88,9 @@ type SysServerReq struct {
 
 // SysServerRep carries the journal position (freeze).
 type SysServerRep struct{ Seq uint64 }
+
+// SysEndReq names the instance whose pod a node ends.
+type SysEndReq struct{ Inst string }
+
+// SysEndRep says the pod and its processes are gone.
+type SysEndRep struct{}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -46,10 +47,20 @@ func TestConfined(t *testing.T) {
 			t.Errorf("ls / lacks %s: %v", want, names)
 		}
 	}
-	for _, host := range []string{"work", "root", "home", "tmp", "var"} {
+	for _, host := range []string{"work", "root", "home", "var"} {
 		if contains(names, host) {
 			t.Errorf("ls / shows the host's %s: %v", host, names)
 		}
+	}
+	// /tmp is the pod's own (a tmpfs: the tree has none), not the host's.
+	marker, err := os.CreateTemp("", "vos-host-marker-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	marker.Close()
+	defer os.Remove(marker.Name())
+	if out, _, _ := e.run("/bin/ls", "/tmp"); strings.Contains(out, filepath.Base(marker.Name())) {
+		t.Errorf("the pod's /tmp shows the host's: %q", out)
 	}
 	// Files cross between the two kinds of program.
 	if out, _, _ := e.run("/bin/cat", "/etc/motd"); out != "from libvos\n" {
@@ -86,7 +97,7 @@ func TestConfined(t *testing.T) {
 	if _, _, st := e.run("/bin/sh", "-c", "exit 7"); st.ExitCode() != 7 {
 		t.Errorf("exit 7: %v", st)
 	}
-	_, err := e.vos.StartProcess("/bin/nonesuch", nil, nil)
+	_, err = e.vos.StartProcess("/bin/nonesuch", nil, nil)
 	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "/bin/nonesuch") {
 		t.Errorf("missing host binary: %v", err)
 	}

@@ -89,6 +89,14 @@ func (n *Node) ctlDown(c *srv.Call, r *ipc.CtlDownReq) (*ipc.CtlDownRep, error) 
 			return nil, err
 		}
 	}
+	// Processes first, while the servers still answer: every live node
+	// ends its pod of the instance (no spawn is taken any more) and says
+	// when its processes, mounts and cgroups are gone.
+	for _, node := range n.liveNodes() {
+		if err := n.ipc.Call(ctx, ipc.NodeEndpoint(node), ipc.OpSysEnd, &ipc.SysEndReq{Inst: r.Name}, nil); err != nil {
+			return nil, fmt.Errorf("end the pod of %s on %s: %w", r.Name, node, err)
+		}
+	}
 	for _, role := range ipc.Roles {
 		if err := n.st.placement.Purge(ctx, serverKey(r.Name, role)); err != nil {
 			return nil, fmt.Errorf("unplace %s: %w", role, err)

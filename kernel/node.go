@@ -2,9 +2,13 @@ package kernel
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/metrics"
@@ -124,13 +128,17 @@ func Start(opts Options) (*Node, error) {
 	if err := n.startBus(); err != nil {
 		return nil, err
 	}
+	n.sys = systask.New(systask.Config{Node: opts.Name, URL: n.URL,
+		NC: n.nc, Conn: n.ipc, Box: opts.Box, Ctx: n.ctx, Log: n.log,
+		Issue: n.issueCredential, Revoke: n.revokeCredential, Lookup: n.podInfo, Bus: n.dialBus,
+		RunDir: filepath.Join(opts.Home, "pods"), CgroupParent: cgroupParent(opts)})
+	if err := n.sys.Cleanup(); err != nil {
+		n.log.Warn("clean up pods of an earlier run", zap.Error(err))
+	}
 	if err := n.startState(); err != nil {
 		n.Shutdown()
 		return nil, err
 	}
-	n.sys = systask.New(systask.Config{Node: opts.Name, Secret: opts.Secret, URL: n.URL,
-		NC: n.nc, Conn: n.ipc, Box: opts.Box, Ctx: n.ctx, Log: n.log,
-		Issue: n.issueCredential, Revoke: n.revokeCredential})
 	if err := n.startServices(); err != nil {
 		n.Shutdown()
 		return nil, err
@@ -279,6 +287,9 @@ func (n *Node) onInstance(e jetstream.KeyValueEntry) {
 		delete(n.instances, e.Key())
 		if n.bus != nil { // no credential outlives its instance
 			n.bus.RevokeInstance(e.Key(), "")
+		}
+		if n.sys != nil { // nor a pod (vos down ended it already, unless this node missed the call)
+			go n.sys.EndInstance(e.Key())
 		}
 		return
 	}
@@ -508,4 +519,42 @@ func (n *Node) revokeCredential(inst string, pid int) {
 	if n.bus != nil {
 		n.bus.RevokeProcess(inst, pid)
 	}
+}
+
+// cgroupParent names the cgroup folder of this node's pods: unique per node
+// on a host (tests run several), stable across restarts of one node (so
+// that a restart removes what a crash left).
+func cgroupParent(o Options) string {
+	h := sha256.Sum256([]byte(o.Home))
+	return "vos/" + o.Name + "-" + hex.EncodeToString(h[:4])
+}
+
+// podInfo tells the system task what an instance's pods need, or refuses
+// a spawn into an instance that is not up.
+func (n *Node) podInfo(inst string) (*systask.InstanceInfo, error) {
+	n.mu.Lock()
+	rec := n.instances[inst]
+	n.mu.Unlock()
+	if rec == nil { // not watched here yet: made a moment ago elsewhere
+		ctx, cancel := context.WithTimeout(n.ctx, 5*time.Second)
+		defer cancel()
+		rec, _ = n.loadInstance(ctx, inst)
+	}
+	if rec == nil || rec.State != stateUp {
+		return nil, ipc.Errorf(ipc.ESRCH, "instance %s is not up", inst)
+	}
+	return &systask.InstanceInfo{IDBase: rec.IDBase}, nil
+}
+
+// dialBus opens a connection to this node's NATS server for a pod's bus
+// socket: in process with the embedded server, else over TCP.
+func (n *Node) dialBus() (net.Conn, error) {
+	if n.bus != nil {
+		return n.bus.NATS().InProcessConn()
+	}
+	u, err := url.Parse(n.URL())
+	if err != nil {
+		return nil, err
+	}
+	return net.Dial("tcp", u.Host)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -33,11 +34,15 @@ func FromEnv() (*OS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("libvos: %w", err)
 	}
-	nc, err := nats.Connect(e.URL,
+	opts := []nats.Option{}
+	if e.BusSocket != "" { // in a pod: the node's socket, never a network
+		opts = append(opts, nats.SetCustomDialer(unixDialer(e.BusSocket)))
+	}
+	nc, err := nats.Connect(e.URL, append(opts,
 		nats.UserInfo(e.User, pass),
 		nats.CustomInboxPrefix(ipc.InboxPrefix(e.Instance, pid)),
 		nats.Name("vos-"+e.Instance+"-"+pid),
-		nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+		nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))...)
 	if err != nil {
 		return nil, fmt.Errorf("libvos: connect to %s: %w", e.URL, err)
 	}
@@ -51,6 +56,11 @@ func FromEnv() (*OS, error) {
 	}
 	return o, nil
 }
+
+// unixDialer dials the pod's bus socket whatever address NATS asks for.
+type unixDialer string
+
+func (d unixDialer) Dial(_, _ string) (net.Conn, error) { return net.Dial("unix", string(d)) }
 
 // readCredential reads the process's password from the descriptor its
 // node gave it, and closes it: no later program can find it there.

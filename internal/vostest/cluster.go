@@ -53,7 +53,10 @@ func BuildBinaries() (string, error) {
 		return "", err
 	}
 	out, err := exec.Command("go", "build", "-o", dir+"/", "github.com/vos-os/vos/tools/vos",
-		"github.com/vos-os/vos/tools/vosd", "github.com/vos-os/vos/images/userland/cmd/vosbox").CombinedOutput()
+		"github.com/vos-os/vos/tools/vosd").CombinedOutput()
+	if err == nil {
+		err = buildBox(filepath.Join(dir, "vosbox"))
+	}
 	if err != nil {
 		os.RemoveAll(dir)
 		return "", fmt.Errorf("build: %v\n%s", err, out)

@@ -139,15 +139,23 @@ func Box(t testing.TB) string {
 		}
 		_ = os.Chmod(root, 0o755)
 		boxPath = filepath.Join(dir, "vosbox")
-		out, err := exec.Command("go", "build", "-o", boxPath, "github.com/vos-os/vos/images/userland/cmd/vosbox").CombinedOutput()
-		if err != nil {
-			boxErr = fmt.Errorf("build vosbox: %v\n%s", err, out)
-		}
+		boxErr = buildBox(boxPath)
 	})
 	if boxErr != nil {
 		t.Fatal(boxErr)
 	}
 	return boxPath
+}
+
+// buildBox builds vosbox statically (no cgo): it runs inside pods, whose
+// root has no host libraries unless the manifest binds them.
+func buildBox(out string) error {
+	cmd := exec.Command("go", "build", "-o", out, "github.com/vos-os/vos/images/userland/cmd/vosbox")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build vosbox: %v\n%s", err, b)
+	}
+	return nil
 }
 
 // sweep removes the folders under root named after processes that ended.

@@ -37,6 +37,12 @@ type groupsEntry struct {
 
 func (c *credCache) init(proc *os.File) { c.m, c.proc = map[uint32]groupsEntry{}, proc }
 
+func (c *credCache) setProc(proc *os.File) {
+	c.mu.Lock()
+	c.proc = proc
+	c.mu.Unlock()
+}
+
 // cred returns the credentials of the process that made the request in
 // ctx; requests without a caller act as root (the kernel's own).
 func (c *credCache) cred(ctx context.Context) *ipc.Cred {
@@ -56,7 +62,10 @@ func (c *credCache) cred(ctx context.Context) *ipc.Cred {
 		cr.Groups = e.groups
 		return cr
 	}
-	cr.Groups = procGroups(c.proc, caller.Pid)
+	c.mu.Lock()
+	proc := c.proc
+	c.mu.Unlock()
+	cr.Groups = procGroups(proc, caller.Pid)
 	c.mu.Lock()
 	if len(c.m) > 4096 { // forget exited processes now and then
 		for pid, old := range c.m {

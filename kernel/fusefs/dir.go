@@ -69,6 +69,9 @@ func (d *dirHandle) fetch(ctx context.Context) syscall.Errno {
 	// A page with nothing in it ends the listing even without Done, so
 	// that a confused server cannot make us loop.
 	d.done = rep.Done || len(rep.Entries) == 0
+	if d.done {
+		d.ents = d.n.m.mps.addMissing(d.n.Path(nil), d.ents)
+	}
 	return 0
 }
 

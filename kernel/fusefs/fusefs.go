@@ -32,6 +32,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -86,6 +87,10 @@ type Options struct {
 	// groups from, instead of the path /proc: a gateway serving the root it
 	// runs under must never look a path up through its own mount.
 	ProcDir *os.File
+	// MountPoints are paths ("/proc", "/run/vos") presented as empty,
+	// read-only folders where the instance's tree has nothing: a pod
+	// mounts on them, and they never become part of the tree.
+	MountPoints []string
 }
 
 func timeout(d, def time.Duration) time.Duration {
@@ -115,6 +120,7 @@ type Gateway struct {
 	entMu    sync.Mutex
 	expected map[entryKey]expectation // own entry changes whose events to skip
 
+	mps       mountPoints
 	done      chan struct{} // closed when the server has stopped
 	closeOnce sync.Once
 }
@@ -140,6 +146,48 @@ func Mount(c *ipc.Conn, inst, dir string, opts Options) (*Gateway, error) {
 	if src, ok, _ := MountedAt(abs); ok && src != "" {
 		return nil, fmt.Errorf("mount %s on %s: %s is already mounted there", inst, abs, src)
 	}
+	m, err := start(c, inst, abs, abs, opts)
+	if err != nil {
+		return nil, err
+	}
+	if ra := opts.ReadAheadKB; ra >= 0 {
+		if ra == 0 {
+			ra = DefaultReadAheadKB
+		}
+		if err := setReadAhead(abs, ra); err != nil && opts.Logger != nil {
+			opts.Logger.Printf("vos mount %s: readahead not set: %v", abs, err)
+		}
+	}
+	return m, nil
+}
+
+// Serve serves instance inst's filesystem on a FUSE connection someone
+// else mounted (a pod's init, inside its user namespace) and handed over
+// as fd. The gateway takes fd over; Close (or the connection's abort)
+// ends it.
+func Serve(c *ipc.Conn, inst string, fd *os.File, opts Options) (*Gateway, error) {
+	if err := ipc.CheckName("instance", inst); err != nil {
+		return nil, err
+	}
+	// go-fuse serves an already mounted connection named /dev/fd/N; it
+	// owns (and closes) that number, so it gets a copy of its own.
+	dup, err := syscall.Dup(int(fd.Fd()))
+	if err != nil {
+		return nil, fmt.Errorf("serve %s: %w", inst, err)
+	}
+	fd.Close()
+	syscall.CloseOnExec(dup)
+	m, err := start(c, inst, "/dev/fd/"+strconv.Itoa(dup), "pod:"+inst, opts)
+	if err != nil {
+		syscall.Close(dup)
+		return nil, err
+	}
+	return m, nil
+}
+
+// start sets a gateway up and mounts (or takes over) mountpoint.
+func start(c *ipc.Conn, inst, mountpoint, name string, opts Options) (*Gateway, error) {
+	abs := name
 	conn := c.WithCred(nil)
 	if conn.RetryNoServer == 0 {
 		// Hide a restart or move of the FS server from programs.
@@ -149,6 +197,7 @@ func Mount(c *ipc.Conn, inst, dir string, opts Options) (*Gateway, error) {
 	m := &Gateway{inst: inst, dir: abs, fs: fsc, kern: fsc.WithCred(&ipc.Root), nodes: map[uint64]*node{},
 		expected: map[entryKey]expectation{}, done: make(chan struct{})}
 	m.ids.init(opts.ProcDir)
+	m.mps.init(opts.MountPoints)
 
 	// The root must answer before anything is mounted: a mount whose
 	// every request fails helps nobody.
@@ -206,7 +255,7 @@ func Mount(c *ipc.Conn, inst, dir string, opts Options) (*Gateway, error) {
 		RootStableAttr: &fs.StableAttr{Ino: ipc.RootIno},
 		Logger:         opts.Logger,
 	}
-	m.srv, err = fs.Mount(abs, m.root, fo)
+	m.srv, err = fs.Mount(mountpoint, m.root, fo)
 	if err != nil {
 		m.stopEvents()
 		return nil, fmt.Errorf("mount %s on %s: %w", inst, abs, err)
@@ -217,14 +266,6 @@ func Mount(c *ipc.Conn, inst, dir string, opts Options) (*Gateway, error) {
 		m.stopEvents()
 		close(m.done)
 	}()
-	if ra := opts.ReadAheadKB; ra >= 0 {
-		if ra == 0 {
-			ra = DefaultReadAheadKB
-		}
-		if err := setReadAhead(abs, ra); err != nil && opts.Logger != nil {
-			opts.Logger.Printf("vos mount %s: readahead not set: %v", abs, err)
-		}
-	}
 	return m, nil
 }
 
@@ -260,6 +301,21 @@ func (m *Gateway) Unmount() error {
 // Wait returns when the mount is gone: unmounted by Unmount, by umount(8)
 // or `vos umount`.
 func (m *Gateway) Wait() { <-m.done }
+
+// Close ends a gateway that Serve started: its connection is expected to
+// be aborted or unmounted by its owner (the pod's end); Close stops the
+// events and waits a little for the server to see the end.
+func (m *Gateway) Close() {
+	m.stopEvents()
+	select {
+	case <-m.done:
+	case <-time.After(5 * time.Second):
+	}
+}
+
+// SetProcDir sets the procfs folder callers' groups are read from, for a
+// gateway whose callers' /proc exists only once it serves (a pod's).
+func (m *Gateway) SetProcDir(proc *os.File) { m.ids.setProc(proc) }
 
 // Done is closed when the mount is gone.
 func (m *Gateway) Done() <-chan struct{} { return m.done }

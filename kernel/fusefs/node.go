@@ -112,6 +112,11 @@ func nodeOf(in *fs.Inode) *node {
 func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
 	a, err := n.m.as(ctx).Lookup(noCancel, n.ino(), name, true)
 	if err != nil {
+		if e := errno(err); e == syscall.ENOENT && len(n.m.mps.ino) > 0 {
+			if in, ok := n.m.mps.lookup(ctx, n.m, n.EmbeddedInode(), n.Path(nil), name, out); ok {
+				return in, 0
+			}
+		}
 		return nil, errno(err)
 	}
 	return n.child(ctx, a, out)

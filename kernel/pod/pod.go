@@ -37,8 +37,9 @@ type Pod struct {
 }
 
 type reply struct {
-	m   *msg
-	err error
+	m    *msg
+	proc *Proc // a started program, registered before its exit can be read
+	err  error
 }
 
 // Cmd is a program to start in a pod.
@@ -340,6 +341,7 @@ func (p *Pod) read(buf, oob []byte) {
 			p.mu.Lock()
 			p.procs[m.Pid] = pr
 			p.mu.Unlock()
+			r.proc = pr
 		}
 		closeAll(files)
 		p.mu.Lock()
@@ -412,11 +414,17 @@ func fuseDevice(cfg *Config) (*os.File, error) {
 
 // call sends a request and waits for its reply.
 func (p *Pod) call(m *msg, files ...*os.File) (*msg, error) {
+	r, err := p.roundTrip(m, files...)
+	return r.m, err
+}
+
+// roundTrip sends m and waits for the init's reply.
+func (p *Pod) roundTrip(m *msg, files ...*os.File) (reply, error) {
 	ch := make(chan reply, 1)
 	p.mu.Lock()
 	if p.dead {
 		p.mu.Unlock()
-		return nil, fmt.Errorf("pod %s ended", p.cfg.Name)
+		return reply{}, fmt.Errorf("pod %s ended", p.cfg.Name)
 	}
 	p.nextID++
 	m.ID = p.nextID
@@ -426,16 +434,16 @@ func (p *Pod) call(m *msg, files ...*os.File) (*msg, error) {
 		p.mu.Lock()
 		delete(p.pending, m.ID)
 		p.mu.Unlock()
-		return nil, fmt.Errorf("pod %s: %w", p.cfg.Name, err)
+		return reply{}, fmt.Errorf("pod %s: %w", p.cfg.Name, err)
 	}
 	r := <-ch
 	if r.err != nil {
-		return nil, r.err
+		return reply{}, r.err
 	}
 	if r.m.Op == opError {
-		return nil, r.m.error("pod " + p.cfg.Name)
+		return reply{}, r.m.error("pod " + p.cfg.Name)
 	}
-	return r.m, nil
+	return r, nil
 }
 
 // Start starts a program in the pod: about a fork and exec in the init.
@@ -460,18 +468,14 @@ func (p *Pod) Start(c *Cmd) (*Proc, error) {
 	if len(files) > maxFds {
 		return nil, fmt.Errorf("pod %s: start: %d descriptors (limit %d)", p.cfg.Name, len(files), maxFds)
 	}
-	m, err := p.call(&msg{Op: opStart, Start: req}, files...)
+	r, err := p.roundTrip(&msg{Op: opStart, Start: req}, files...)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", argv0(c), err)
 	}
-	p.mu.Lock()
-	pr := p.procs[m.Pid]
-	p.mu.Unlock()
-	if pr == nil { // ended (and reported) already
-		pr = &Proc{Pid: m.Pid, done: make(chan struct{})}
-		close(pr.done)
+	if r.proc == nil {
+		return nil, fmt.Errorf("start %s: the init's reply names no process", argv0(c))
 	}
-	return pr, nil
+	return r.proc, nil
 }
 
 func argv0(c *Cmd) string {

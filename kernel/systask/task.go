@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +24,7 @@ import (
 	"github.com/creack/pty"
 	"github.com/nats-io/nats.go"
 	"github.com/vos-os/vos/ipc"
+	"github.com/vos-os/vos/kernel/pod"
 	"github.com/vos-os/vos/servers/srv"
 	"go.uber.org/zap"
 )
@@ -35,15 +37,13 @@ type procKey struct {
 	pid  int
 }
 
-// hostProc is one process this node runs.
+// hostProc is one process this node runs, in its instance's pod.
 type hostProc struct {
 	key  procKey
-	cmd  *exec.Cmd
-	tty  *os.File     // the pty's master side, if any
-	conf *confinement // a confined binary's init, if it is one
-	// lifeline's read end is the process's: it ends when this closes.
-	lifeline *os.File
-	done     chan struct{}
+	pod  *instPod
+	proc *pod.Proc
+	tty  *os.File // the pty's master side, if any
+	done chan struct{}
 }
 
 // Config is what the node gives its system task.
@@ -60,14 +60,35 @@ type Config struct {
 	// until Revoke, called once the process has ended.
 	Issue  func(inst string, pid int) (user, pass string, err error)
 	Revoke func(inst string, pid int)
+	// Lookup tells what the pods of an instance need from the cluster
+	// state; an error (the instance is unknown or going down) refuses the
+	// spawn.
+	Lookup func(inst string) (*InstanceInfo, error)
+	// Bus opens a connection to the node's NATS server, which the pods'
+	// bus sockets are spliced to.
+	Bus func() (net.Conn, error)
+	// RunDir holds the pods' bus sockets; CgroupParent names the cgroup
+	// folder of this node's pods (unique per node, stable across its
+	// restarts, so that a restart removes what a crash left).
+	RunDir       string
+	CgroupParent string
+}
+
+// InstanceInfo is what the pods of an instance need from the cluster state.
+type InstanceInfo struct {
+	IDBase uint32 // host id of instance id 0
+	// PidsLimit bounds the tasks of the instance's pod on this node.
+	PidsLimit int64
 }
 
 // Task is a node's system task.
 type Task struct {
 	cfg Config
 
+	podMu sync.Mutex // held while a pod is made or ended; before mu
 	mu    sync.Mutex
 	procs map[procKey]*hostProc
+	pods  map[string]*instPod // by instance
 
 	boxOnce sync.Once
 	boxCmds map[string]bool
@@ -82,7 +103,7 @@ func New(cfg Config) *Task {
 	if cfg.Log == nil {
 		cfg.Log = zap.NewNop()
 	}
-	return &Task{cfg: cfg, procs: map[procKey]*hostProc{}}
+	return &Task{cfg: cfg, procs: map[procKey]*hostProc{}, pods: map[string]*instPod{}}
 }
 
 // Register adds the system task's rows to the node's system table. Every
@@ -92,6 +113,7 @@ func (t *Task) Register(tab *srv.Table) {
 	srv.Handle(tab, ipc.OpSysSignal, srv.Kernel, srv.Supported, "", t.sysSignal)
 	srv.Handle(tab, ipc.OpSysProcs, srv.Kernel, srv.Supported, "", t.sysProcs)
 	srv.Handle(tab, ipc.OpSysResize, srv.Kernel, srv.Supported, "", t.sysResize)
+	srv.Handle(tab, ipc.OpSysEnd, srv.Kernel, srv.Supported, "", t.sysEnd)
 }
 
 // box finds the image's multi-call binary and the commands it has.
@@ -123,11 +145,13 @@ func (t *Task) spawn(r *ipc.SysSpawnReq) (*ipc.SysSpawnRep, error) {
 	if dup {
 		return nil, ipc.Errorf(ipc.EEXIST, "pid %d of %s runs here already", r.PID, r.Inst)
 	}
-	var cmd *exec.Cmd
-	var conf *confinement
-	var err error
+	ip, err := t.podOf(r)
+	if err != nil {
+		return nil, err
+	}
+	var cmd *pod.Cmd
 	if strings.HasPrefix(r.Prog, "/") {
-		cmd, conf, err = t.confinedCmd(r)
+		cmd, err = t.hostCmd(r)
 	} else {
 		cmd, err = t.nativeCmd(r)
 	}
@@ -141,69 +165,49 @@ func (t *Task) spawn(r *ipc.SysSpawnReq) (*ipc.SysSpawnRep, error) {
 		t.cfg.Revoke(r.Inst, r.PID)
 		return nil, err
 	}
-	// The lifeline: the process (or its init) reads it and ends when it
-	// closes, which happens when this daemon dies. Pdeathsig would also
-	// fire when merely the thread that forked exits.
-	lifeR, lifeW, err := os.Pipe()
-	if err != nil {
-		io.abort()
-		closeAll(cmd.ExtraFiles)
-		t.cfg.Revoke(r.Inst, r.PID)
-		return nil, err
-	}
-	cmd.ExtraFiles = append(cmd.ExtraFiles, lifeR)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = io.files[0], io.files[1], io.files[2]
 	if r.Tty != nil {
-		cmd.SysProcAttr.Setsid, cmd.SysProcAttr.Setctty, cmd.SysProcAttr.Ctty = true, true, 0
-		cmd.SysProcAttr.Setpgid = false
+		cmd.Setsid, cmd.Setctty, cmd.Ctty = true, true, 0
+	} else {
+		cmd.Setpgid = true // PM signals groups process by process
 	}
-	err = cmd.Start()
-	closeAll(cmd.ExtraFiles) // the child's ends: the lifeline's, the credential's, the init's
+	pp, err := ip.p.Start(cmd)
+	closeAll(cmd.ExtraFiles) // the child's copies: the credential's
 	if err != nil {
-		lifeW.Close()
 		io.abort()
-		if conf != nil {
-			conf.close()
-		}
 		t.cfg.Revoke(r.Inst, r.PID)
-		return nil, ipc.Errorf(ipc.ENOEXEC, "start %s: %v", r.Prog, err)
+		code := ipc.ENOEXEC
+		if errors.Is(err, syscall.ENOENT) {
+			code = ipc.ENOENT
+		}
+		return nil, ipc.Errorf(code, "start %s: %v", r.Prog, err)
 	}
 	io.started()
-	if conf != nil {
-		if err := conf.afterStart(cmd.Process.Pid); err != nil {
-			_ = cmd.Process.Kill()
-			t.cfg.Log.Warn("confinement", zap.Error(err))
-		}
-	}
-	hp := &hostProc{key: key, cmd: cmd, tty: io.tty, conf: conf, lifeline: lifeW, done: make(chan struct{})}
+	hp := &hostProc{key: key, pod: ip, proc: pp, tty: io.tty, done: make(chan struct{})}
 	t.mu.Lock()
 	t.procs[key] = hp
 	t.mu.Unlock()
 	go t.reap(hp, io, r)
-	return &ipc.SysSpawnRep{HostPID: cmd.Process.Pid}, nil
+	return &ipc.SysSpawnRep{HostPID: pp.HostPid}, nil
 }
 
-// nativeCmd prepares a libvos-native program: the image's binary, called
-// by the command's name, told its instance, pid and credentials through
-// its environment. It runs as the host's nobody: everything it does goes
-// through VOS servers.
-func (t *Task) nativeCmd(r *ipc.SysSpawnReq) (*exec.Cmd, error) {
-	box, cmds, err := t.box()
+// nativeCmd prepares a libvos-native program: the image's binary (run by
+// descriptor, so it need not be reachable inside the pod), called by the
+// command's name, under the process's own instance uid. Its environment
+// says who it is; its password arrives on descriptor 3; it reaches the bus
+// through the pod's socket, never the host's network.
+func (t *Task) nativeCmd(r *ipc.SysSpawnReq) (*pod.Cmd, error) {
+	_, cmds, err := t.box()
 	if err != nil {
 		return nil, ipc.Errorf(ipc.ENOENT, "%v", err)
 	}
 	if !cmds[r.Prog] {
 		return nil, ipc.Errorf(ipc.ENOENT, "no such program in the image (run image commands by name, host binaries by absolute path)")
 	}
-	url := t.cfg.URL()
-	if url == "" {
-		return nil, ipc.Errorf(ipc.ENOTCONN, "node %s has no client address for processes", t.cfg.Node)
-	}
 	user, pass, err := t.cfg.Issue(r.Inst, r.PID)
 	if err != nil {
 		return nil, err
 	}
-	// The password travels in a pipe the program reads and closes at start.
 	credR, credW, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -214,23 +218,27 @@ func (t *Task) nativeCmd(r *ipc.SysSpawnReq) (*exec.Cmd, error) {
 		credR.Close()
 		return nil, err
 	}
-	pe := ipc.ProcEnv{URL: url, Instance: r.Inst, Node: t.cfg.Node, PID: r.PID, PPID: r.PPID,
-		User: user, CredFD: 3, Cwd: r.Dir,
-		Stdin: streamOf(r.Stdin), Stdout: streamOf(r.Stdout), Stderr: streamOf(r.Stderr),
-		Lifeline: 4} // fd 3 the credential, 4 the lifeline (spawn adds it)
+	pe := ipc.ProcEnv{URL: ipc.PodBusURL, BusSocket: ipc.PodBusSocket, Instance: r.Inst, Node: t.cfg.Node,
+		PID: r.PID, PPID: r.PPID, User: user, CredFD: 3, Cwd: r.Dir,
+		Stdin: streamOf(r.Stdin), Stdout: streamOf(r.Stdout), Stderr: streamOf(r.Stderr)}
 	env := append([]string{"PATH=/bin:/usr/bin", "HOME=/"}, r.Env...)
 	if r.Tty != nil { // the terminal is stdout and stderr both
 		env = append(env, "TERM="+r.Tty.Term)
 		pe.Tty, pe.Stderr = true, pe.Stdout
 	}
 	env = append(env, pe.Environ()...)
-	cmd := &exec.Cmd{Path: box, Args: append([]string{r.Prog}, r.Args...), Env: env, Dir: os.TempDir(),
-		ExtraFiles:  []*os.File{credR},
-		SysProcAttr: &syscall.SysProcAttr{Setpgid: true}}
-	if os.Geteuid() == 0 {
-		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 65534, Gid: 65534}
+	return &pod.Cmd{Argv: append([]string{r.Prog}, r.Args...), ExecBinary: true, Env: env,
+		UID: r.UID, GID: r.GID, ExtraFiles: []*os.File{credR}}, nil
+}
+
+// hostCmd prepares an unmodified host binary: the pod's root is the
+// instance's tree, with the manifest's host folders bound read-only.
+func (t *Task) hostCmd(r *ipc.SysSpawnReq) (*pod.Cmd, error) {
+	if err := t.checkBinary(r); err != nil {
+		return nil, err
 	}
-	return cmd, nil
+	return &pod.Cmd{Argv: append([]string{r.Prog}, r.Args...), Dir: r.Dir, UID: r.UID, GID: r.GID,
+		Env: append([]string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/"}, r.Env...)}, nil
 }
 
 // streamOf names the stream a child may inherit.
@@ -440,25 +448,8 @@ func closeAll(fs []*os.File) {
 
 // reap waits for a process, lets its output drain, and reports its exit.
 func (t *Task) reap(hp *hostProc, s *stdioSet, r *ipc.SysSpawnReq) {
-	err := hp.cmd.Wait()
-	code, sig := 0, 0
-	if st, ok := hp.cmd.ProcessState.Sys().(syscall.WaitStatus); ok {
-		switch {
-		case st.Signaled():
-			sig = int(st.Signal())
-		case st.Exited():
-			code = st.ExitStatus()
-		}
-	} else if err != nil {
-		code = 127
-	}
-	hp.lifeline.Close()
-	if hp.conf != nil { // the binary's own status, from its init
-		hp.conf.wait()
-		if st := hp.conf.status; st != nil {
-			code, sig = st.Code, st.Signal
-		}
-	}
+	ex := hp.proc.Wait()
+	code, sig := ex.Code, ex.Signal
 	if hp.tty != nil {
 		// The terminal's output ends when every holder of the slave is gone.
 		done := make(chan struct{})
@@ -498,6 +489,9 @@ func (t *Task) reportExit(inst string, pid, code, sig int) {
 		if t.cfg.Ctx.Err() != nil {
 			return
 		}
+		if _, lerr := t.cfg.Lookup(inst); lerr != nil {
+			return // the instance is going down: nobody waits
+		}
 		t.cfg.Log.Warn("report exit", zap.String("inst", inst), zap.Int("pid", pid), zap.Error(err))
 	}
 }
@@ -512,13 +506,23 @@ func (t *Task) sysSignal(_ *srv.Call, r *ipc.SysSignalReq) (*ipc.PMEmpty, error)
 	if r.Signal == 0 {
 		return &ipc.PMEmpty{}, nil
 	}
-	if err := hp.cmd.Process.Signal(syscall.Signal(r.Signal)); err != nil {
-		if errors.Is(err, os.ErrProcessDone) {
+	select {
+	case <-hp.proc.Done():
+		return nil, ipc.ESRCH
+	default:
+	}
+	if err := hp.pod.p.Signal(hp.proc.Pid, syscall.Signal(r.Signal)); err != nil {
+		if errors.Is(err, syscall.ESRCH) {
 			return nil, ipc.ESRCH
 		}
 		return nil, err
 	}
 	return &ipc.PMEmpty{}, nil
+}
+
+func (t *Task) sysEnd(_ *srv.Call, r *ipc.SysEndReq) (*ipc.SysEndRep, error) {
+	t.EndInstance(r.Inst)
+	return &ipc.SysEndRep{}, nil
 }
 
 func (t *Task) sysProcs(_ *srv.Call, r *ipc.SysProcsReq) (*ipc.SysProcsRep, error) {
@@ -557,9 +561,14 @@ func (t *Task) KillAll() {
 	for _, hp := range t.procs {
 		procs = append(procs, hp)
 	}
+	pods := make([]*instPod, 0, len(t.pods))
+	for _, ip := range t.pods {
+		pods = append(pods, ip)
+	}
+	t.pods = map[string]*instPod{}
 	t.mu.Unlock()
-	for _, hp := range procs {
-		_ = hp.cmd.Process.Signal(syscall.SIGKILL)
+	for _, ip := range pods {
+		ip.end() // the pod's processes die with it
 	}
 	for _, hp := range procs {
 		select {

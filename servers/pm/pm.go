@@ -285,10 +285,10 @@ func (s *Server) spawn(c *srv.Call, r *ipc.PMSpawnReq) (*ipc.PMSpawnRep, error) 
 	sv.Unlock()
 
 	req := &ipc.SysSpawnReq{Inst: s.inst, PID: pid, PPID: parent, Prog: r.Prog, Args: r.Args, Env: r.Env, Dir: dir,
-		UID: uid, GID: gid, Stdin: r.Stdin, Stdout: r.Stdout, Stderr: r.Stderr, Tty: r.Tty}
-	if p.Host {
-		req.HostBinds, req.MemLimit = s.opts.HostBinds, s.opts.MemLimit
-	}
+		UID: uid, GID: gid, Stdin: r.Stdin, Stdout: r.Stdout, Stderr: r.Stderr, Tty: r.Tty,
+		// Whatever the program, it runs in the instance's pod, which the
+		// node makes with these at the instance's first spawn there.
+		HostBinds: s.opts.HostBinds, MemLimit: s.opts.MemLimit}
 	// The journal record must be durable before a node runs the process.
 	if err := sv.Sync(ctx); err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/vos-os/vos/internal/testutil"
+	"github.com/vos-os/vos/internal/vostest"
 	"github.com/vos-os/vos/ipc"
 )
 
@@ -21,13 +22,9 @@ import (
 var binDir string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "vos-e2e-bin-")
+	dir, err := vostest.BuildBinaries() // vos, vosd and a static vosbox
 	if err != nil {
-		panic(err)
-	}
-	out, err := exec.Command("go", "build", "-o", dir+"/", "github.com/vos-os/vos/tools/vos", "github.com/vos-os/vos/tools/vosd").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	binDir = dir

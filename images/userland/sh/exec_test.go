@@ -574,7 +574,11 @@ func TestHostBinaries(t *testing.T) {
 	}
 	in.check("/bin/echo from host | cat", "from host\n", "", 0)
 	in.check("echo to host | /bin/cat | cat", "to host\n", "", 0)
-	in.check("cd /w; /bin/echo file > f; cat f; cd /bin; ./echo relative", "file\nrelative\n", "", 0)
+	in.check("cd /w; /bin/echo file > f; cat f", "file\n", "", 0)
+	// The host folders are the pod's mounts, not part of the instance's
+	// tree: the native sh cannot cd into them (one view of the tree for
+	// native programs is the POSIX issue's), and they leave nothing in it.
+	in.check("cd /bin", "", "sh: cd: /bin: no such file or directory\n", 1)
 	in.check("/bin/sh -c 'exit 3'; echo $?", "3\n", "", 0)
 	in.check("/bin/nosuch", "", "sh: /bin/nosuch: not found\n", 127)
 }
