@@ -89,8 +89,12 @@ type SysServerReq struct {
 // SysServerRep carries the journal position (freeze).
 type SysServerRep struct{ Seq uint64 }
 
-// SysEndReq names the instance whose pod a node ends.
-type SysEndReq struct{ Inst string }
+// SysEndReq names the instance whose pod a node ends, and its
+// incarnation: no pod of that incarnation is made again on the node.
+type SysEndReq struct {
+	Inst        string
+	Incarnation string
+}
 
 // SysEndRep says the pod and its processes are gone.
 type SysEndRep struct{}

@@ -93,7 +93,7 @@ func (n *Node) ctlDown(c *srv.Call, r *ipc.CtlDownReq) (*ipc.CtlDownRep, error) 
 	// ends its pod of the instance (no spawn is taken any more) and says
 	// when its processes, mounts and cgroups are gone.
 	for _, node := range n.liveNodes() {
-		if err := n.ipc.Call(ctx, ipc.NodeEndpoint(node), ipc.OpSysEnd, &ipc.SysEndReq{Inst: r.Name}, nil); err != nil {
+		if err := n.ipc.Call(ctx, ipc.NodeEndpoint(node), ipc.OpSysEnd, &ipc.SysEndReq{Inst: r.Name, Incarnation: rec.Incarnation}, nil); err != nil {
 			return nil, fmt.Errorf("end the pod of %s on %s: %w", r.Name, node, err)
 		}
 	}

@@ -143,6 +143,10 @@ func Start(opts Options) (*Node, error) {
 		n.Shutdown()
 		return nil, err
 	}
+	if err := n.announce(); err != nil {
+		n.Shutdown()
+		return nil, err
+	}
 	n.log.Info("node up", zap.String("url", n.URL()))
 	return n, nil
 }
@@ -204,10 +208,6 @@ func (n *Node) startState() error {
 	if _, err := n.nc.Subscribe(ipc.HeartbeatSubject("*"), n.onBeat); err != nil {
 		return fmt.Errorf("kernel: heartbeats: %w", err)
 	}
-	n.publishBeat(false)
-	if err := n.beat(ctx); err != nil {
-		return fmt.Errorf("kernel: register node: %w", err)
-	}
 	for _, w := range []struct {
 		kv jetstream.KeyValue
 		fn func(jetstream.KeyValueEntry)
@@ -224,6 +224,19 @@ func (n *Node) startState() error {
 		case <-ctx.Done():
 			return fmt.Errorf("kernel: watch: %w", ctx.Err())
 		}
+	}
+	return nil
+}
+
+// announce makes the node known: its first heartbeat and record, then the
+// heartbeat and reconciler loops. It comes last, once the node serves its
+// endpoints, so that no node is seen up before it can take calls.
+func (n *Node) announce() error {
+	ctx, cancel := context.WithTimeout(n.ctx, 60*time.Second)
+	defer cancel()
+	n.publishBeat(false)
+	if err := n.beat(ctx); err != nil {
+		return fmt.Errorf("kernel: register node: %w", err)
 	}
 	n.wg.Add(2)
 	go n.heartbeat()
@@ -289,7 +302,7 @@ func (n *Node) onInstance(e jetstream.KeyValueEntry) {
 			n.bus.RevokeInstance(e.Key(), "")
 		}
 		if n.sys != nil { // nor a pod (vos down ended it already, unless this node missed the call)
-			go n.sys.EndInstance(e.Key())
+			go n.sys.EndInstance(e.Key(), "")
 		}
 		return
 	}
@@ -543,7 +556,7 @@ func (n *Node) podInfo(inst string) (*systask.InstanceInfo, error) {
 	if rec == nil || rec.State != stateUp {
 		return nil, ipc.Errorf(ipc.ESRCH, "instance %s is not up", inst)
 	}
-	return &systask.InstanceInfo{IDBase: rec.IDBase}, nil
+	return &systask.InstanceInfo{Incarnation: rec.Incarnation, IDBase: rec.IDBase}, nil
 }
 
 // dialBus opens a connection to this node's NATS server for a pod's bus

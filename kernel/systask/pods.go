@@ -73,7 +73,11 @@ func (t *Task) podOf(r *ipc.SysSpawnReq) (*instPod, error) {
 	defer t.podMu.Unlock()
 	t.mu.Lock()
 	ip := t.pods[r.Inst]
+	ended := info.Incarnation != "" && t.ended[r.Inst] == info.Incarnation
 	t.mu.Unlock()
+	if ended {
+		return nil, ipc.Errorf(ipc.ESRCH, "instance %s is going down", r.Inst)
+	}
 	if ip != nil {
 		select {
 		case <-ip.p.Done(): // its init died: make a new one
@@ -195,10 +199,19 @@ func (t *Task) serveBus(l net.Listener) {
 
 // EndInstance ends the instance's pod on this node and every process in
 // it, and waits until they are gone (vos down, or the instance left the
-// node).
-func (t *Task) EndInstance(inst string) {
+// node). No pod of that incarnation ("" for the current one) is made
+// again here: a spawn racing the end is refused.
+func (t *Task) EndInstance(inst, incarnation string) {
+	if incarnation == "" {
+		if info, err := t.cfg.Lookup(inst); err == nil {
+			incarnation = info.Incarnation
+		}
+	}
 	t.podMu.Lock()
 	t.mu.Lock()
+	if incarnation != "" {
+		t.ended[inst] = incarnation
+	}
 	ip := t.pods[inst]
 	delete(t.pods, inst)
 	var procs []*hostProc

@@ -32,6 +32,10 @@ import (
 // streamWait is how long a process's output waits for its reader to appear.
 const streamWait = 10 * time.Second
 
+// outputGrace is how long an ended process's output may take to drain
+// before its exit is told regardless (see reap).
+const outputGrace = 2 * time.Second
+
 type procKey struct {
 	inst string
 	pid  int
@@ -76,7 +80,8 @@ type Config struct {
 
 // InstanceInfo is what the pods of an instance need from the cluster state.
 type InstanceInfo struct {
-	IDBase uint32 // host id of instance id 0
+	Incarnation string
+	IDBase      uint32 // host id of instance id 0
 	// PidsLimit bounds the tasks of the instance's pod on this node.
 	PidsLimit int64
 }
@@ -89,6 +94,7 @@ type Task struct {
 	mu    sync.Mutex
 	procs map[procKey]*hostProc
 	pods  map[string]*instPod // by instance
+	ended map[string]string   // instance -> incarnation whose pods were ended
 
 	boxOnce sync.Once
 	boxCmds map[string]bool
@@ -103,7 +109,7 @@ func New(cfg Config) *Task {
 	if cfg.Log == nil {
 		cfg.Log = zap.NewNop()
 	}
-	return &Task{cfg: cfg, procs: map[procKey]*hostProc{}, pods: map[string]*instPod{}}
+	return &Task{cfg: cfg, procs: map[procKey]*hostProc{}, pods: map[string]*instPod{}, ended: map[string]string{}}
 }
 
 // Register adds the system task's rows to the node's system table. Every
@@ -450,22 +456,29 @@ func closeAll(fs []*os.File) {
 func (t *Task) reap(hp *hostProc, s *stdioSet, r *ipc.SysSpawnReq) {
 	ex := hp.proc.Wait()
 	code, sig := ex.Code, ex.Signal
-	if hp.tty != nil {
-		// The terminal's output ends when every holder of the slave is gone.
-		done := make(chan struct{})
-		go func() { s.pumps.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(2 * time.Second):
-			hp.tty.Close()
+	// The output drains before the exit is told, so that a waiter sees all
+	// of it. But a background job the program left behind may hold its
+	// stdout (a pipe outlives its writer's parent, as on Linux): after
+	// outputGrace the exit is told anyway and the output goes on flowing
+	// until its last holder closes it (a terminal is closed then).
+	drained := make(chan struct{})
+	go func() { s.pumps.Wait(); close(drained) }()
+	finish := func() {
+		for _, rd := range s.readers {
+			rd.Close()
+		}
+		for _, f := range s.cleanup {
+			f()
 		}
 	}
-	s.pumps.Wait()
-	for _, rd := range s.readers {
-		rd.Close()
-	}
-	for _, f := range s.cleanup {
-		f()
+	select {
+	case <-drained:
+		finish()
+	case <-time.After(outputGrace):
+		if hp.tty != nil {
+			hp.tty.Close()
+		}
+		go func() { <-drained; finish() }()
 	}
 	t.mu.Lock()
 	delete(t.procs, hp.key)
@@ -521,7 +534,7 @@ func (t *Task) sysSignal(_ *srv.Call, r *ipc.SysSignalReq) (*ipc.PMEmpty, error)
 }
 
 func (t *Task) sysEnd(_ *srv.Call, r *ipc.SysEndReq) (*ipc.SysEndRep, error) {
-	t.EndInstance(r.Inst)
+	t.EndInstance(r.Inst, r.Incarnation)
 	return &ipc.SysEndRep{}, nil
 }
 
