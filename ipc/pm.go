@@ -14,6 +14,9 @@ const (
 	OpPMSetpgid Op = BasePM + 7
 	OpPMCred    Op = BasePM + 8
 	OpPMExec    Op = BasePM + 9
+	// OpPMAdopt tells PM of a process a program forked inside its pod:
+	// PM gives it a VOS pid under its parent's (a node's system task asks).
+	OpPMAdopt Op = BasePM + 10
 )
 
 func init() {
@@ -27,6 +30,7 @@ func init() {
 		Def{OpPMSetpgid, "pm.setpgid", PMSetpgidReq{}, PMEmpty{}},
 		Def{OpPMCred, "pm.cred", PMInfoReq{}, Cred{}},
 		Def{OpPMExec, "pm.exec", PMExecReq{}, PMEmpty{}},
+		Def{OpPMAdopt, "pm.adopt", PMAdoptReq{}, PMAdoptRep{}},
 	)
 }
 
@@ -138,6 +142,10 @@ type ProcInfo struct {
 	Prog    string
 	Args    []string
 	Host    bool // a confined host binary
+	// Forked is set for a process a program forked inside its pod, which
+	// PM learnt of from the node (pm.adopt): its parent reaps it, so PM
+	// forgets it as soon as it ends.
+	Forked  bool
 	Started time.Time
 	Code    int // zombies: exit code
 	Signal  int // zombies: the signal that killed it
@@ -161,3 +169,16 @@ type PMExecReq struct {
 	Prog string
 	Args []string
 }
+
+// PMAdoptReq describes a process forked inside a pod on Node, whose parent
+// has VOS pid Parent (1 for an orphan).
+type PMAdoptReq struct {
+	Node     string
+	Parent   int
+	Prog     string
+	Args     []string
+	UID, GID uint32
+}
+
+// PMAdoptRep is the VOS pid PM gave it.
+type PMAdoptRep struct{ PID int }

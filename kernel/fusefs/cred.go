@@ -3,11 +3,9 @@ package fusefs
 import (
 	"bytes"
 	"context"
-	"io"
 	"os"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -24,9 +22,9 @@ const groupsTTL = time.Second
 // per pid for groupsTTL (one read per process and second instead of one
 // per request).
 type credCache struct {
-	proc *os.File // procfs folder to read groups from (nil: /proc)
-	mu   sync.Mutex
-	m    map[uint32]groupsEntry
+	groups func(pid uint32) []uint32 // nil: /proc/PID/status
+	mu     sync.Mutex
+	m      map[uint32]groupsEntry
 }
 
 type groupsEntry struct {
@@ -35,11 +33,13 @@ type groupsEntry struct {
 	at       time.Time
 }
 
-func (c *credCache) init(proc *os.File) { c.m, c.proc = map[uint32]groupsEntry{}, proc }
+func (c *credCache) init(groups func(uint32) []uint32) {
+	c.m, c.groups = map[uint32]groupsEntry{}, groups
+}
 
-func (c *credCache) setProc(proc *os.File) {
+func (c *credCache) setGroups(groups func(uint32) []uint32) {
 	c.mu.Lock()
-	c.proc = proc
+	c.groups = groups
 	c.mu.Unlock()
 }
 
@@ -63,9 +63,13 @@ func (c *credCache) cred(ctx context.Context) *ipc.Cred {
 		return cr
 	}
 	c.mu.Lock()
-	proc := c.proc
+	groups := c.groups
 	c.mu.Unlock()
-	cr.Groups = procGroups(proc, caller.Pid)
+	if groups != nil {
+		cr.Groups = groups(caller.Pid)
+	} else {
+		cr.Groups = procGroups(caller.Pid)
+	}
 	c.mu.Lock()
 	if len(c.m) > 4096 { // forget exited processes now and then
 		for pid, old := range c.m {
@@ -79,32 +83,18 @@ func (c *credCache) cred(ctx context.Context) *ipc.Cred {
 	return cr
 }
 
-// procGroups reads the Groups line of PID/status in proc (an open procfs
-// folder), or of /proc/PID/status without one (nil if the process is
-// gone).
-func procGroups(proc *os.File, pid uint32) []uint32 {
-	name := strconv.FormatUint(uint64(pid), 10) + "/status"
-	if proc == nil {
-		data, err := os.ReadFile("/proc/" + name)
-		if err != nil {
-			return nil
-		}
-		return parseGroups(data)
-	}
-	fd, err := syscall.Openat(int(proc.Fd()), name, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+// procGroups reads the Groups line of /proc/PID/status (nil if the
+// process is gone).
+func procGroups(pid uint32) []uint32 {
+	data, err := os.ReadFile("/proc/" + strconv.FormatUint(uint64(pid), 10) + "/status")
 	if err != nil {
 		return nil
 	}
-	f := os.NewFile(uintptr(fd), name)
-	defer f.Close()
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return nil
-	}
-	return parseGroups(data)
+	return ParseGroups(data)
 }
 
-func parseGroups(status []byte) []uint32 {
+// ParseGroups reads the Groups line of a /proc/PID/status.
+func ParseGroups(status []byte) []uint32 {
 	for _, line := range bytes.Split(status, []byte("\n")) {
 		rest, ok := bytes.CutPrefix(line, []byte("Groups:"))
 		if !ok {

@@ -83,10 +83,11 @@ type Options struct {
 	// Strict mounts with mount(2) only, never falling back to fusermount:
 	// inside a new mount namespace a fallback would mount in the wrong one.
 	Strict bool
-	// ProcDir, if set, is an open procfs folder the gateway reads callers'
-	// groups from, instead of the path /proc: a gateway serving the root it
-	// runs under must never look a path up through its own mount.
-	ProcDir *os.File
+	// Groups, if set, tells a caller's supplementary groups from its pid as
+	// FUSE gives it, instead of /proc/PID/status: for a mount made in
+	// another pid namespace (a pod's), whose pids the node's /proc does
+	// not know.
+	Groups func(pid uint32) []uint32
 	// MountPoints are paths ("/proc", "/run/vos") presented as empty,
 	// read-only folders where the instance's tree has nothing: a pod
 	// mounts on them, and they never become part of the tree.
@@ -196,7 +197,7 @@ func start(c *ipc.Conn, inst, mountpoint, name string, opts Options) (*Gateway, 
 	fsc := fsclient.New(conn, inst)
 	m := &Gateway{inst: inst, dir: abs, fs: fsc, kern: fsc.WithCred(&ipc.Root), nodes: map[uint64]*node{},
 		expected: map[entryKey]expectation{}, done: make(chan struct{})}
-	m.ids.init(opts.ProcDir)
+	m.ids.init(opts.Groups)
 	m.mps.init(opts.MountPoints)
 
 	// The root must answer before anything is mounted: a mount whose
@@ -313,9 +314,9 @@ func (m *Gateway) Close() {
 	}
 }
 
-// SetProcDir sets the procfs folder callers' groups are read from, for a
-// gateway whose callers' /proc exists only once it serves (a pod's).
-func (m *Gateway) SetProcDir(proc *os.File) { m.ids.setProc(proc) }
+// SetGroups sets how callers' groups are found (see Options.Groups), for a
+// gateway that serves before it can know (a pod's, while the pod is made).
+func (m *Gateway) SetGroups(groups func(pid uint32) []uint32) { m.ids.setGroups(groups) }
 
 // Done is closed when the mount is gone.
 func (m *Gateway) Done() <-chan struct{} { return m.done }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vos-os/vos/ipc"
@@ -34,11 +35,18 @@ const podTmpSize = 256 << 20
 
 // instPod is an instance's pod on this node, with what serves it.
 type instPod struct {
-	inst string
-	p    *pod.Pod
-	gw   *fusefs.Gateway
-	bus  net.Listener
-	dir  string // the bus socket's folder on the host
+	inst   string
+	idBase uint32
+	p      *pod.Pod
+	gw     *fusefs.Gateway
+	bus    net.Listener
+	dir    string // the bus socket's folder on the host
+
+	// starts is odd while a program is being started through PM (see
+	// scanPod); adopted are the processes PM learnt of from the pod's
+	// list, by pod pid. Guarded by Task.mu.
+	starts  atomic.Int64
+	adopted map[int]*adopted
 
 	endOnce sync.Once
 }
@@ -97,7 +105,8 @@ func (t *Task) podOf(r *ipc.SysSpawnReq) (*instPod, error) {
 }
 
 func (t *Task) makePod(r *ipc.SysSpawnReq, info *InstanceInfo) (_ *instPod, err error) {
-	ip := &instPod{inst: r.Inst, dir: filepath.Join(t.cfg.RunDir, r.Inst)}
+	ip := &instPod{inst: r.Inst, idBase: info.IDBase, dir: filepath.Join(t.cfg.RunDir, r.Inst),
+		adopted: map[int]*adopted{}}
 	defer func() {
 		if err != nil {
 			ip.end()
@@ -152,16 +161,28 @@ func (t *Task) makePod(r *ipc.SysSpawnReq, info *InstanceInfo) (_ *instPod, err 
 		ip.gw = gw
 		return nil
 	}
+	cfg.OnExit = func(ex pod.Exit) { t.adoptedExit(ip, ex.Pid, ex.Code, ex.Signal) }
 	if ip.p, err = pod.Start(cfg); err != nil {
 		return nil, err
 	}
-	// Callers' groups come from the pod's own /proc (FUSE tells pids in
-	// the pod's pid namespace); it exists once the pod is built.
-	if proc, err := os.Open("/proc/" + strconv.Itoa(ip.p.InitPid()) + "/root/proc"); err == nil {
-		ip.gw.SetProcDir(proc)
-	} else {
-		t.cfg.Log.Warn("pod procfs", zap.String("inst", r.Inst), zap.Error(err))
-	}
+	go t.watchForks(ip)
+	// FUSE names callers by their pid in the pod: their groups come from
+	// the node's /proc through the pod's pid map, as instance ids.
+	ip.gw.SetGroups(func(pid uint32) []uint32 {
+		hp := ip.p.PodPidToHost(int(pid))
+		if hp == 0 {
+			return nil
+		}
+		data, err := os.ReadFile("/proc/" + strconv.Itoa(hp) + "/status")
+		if err != nil {
+			return nil
+		}
+		gs := fusefs.ParseGroups(data)
+		for i, g := range gs {
+			gs[i] = hostToInstance(g, ip.idBase)
+		}
+		return gs
+	})
 	return ip, nil
 }
 

@@ -177,9 +177,11 @@ func (t *Task) spawn(r *ipc.SysSpawnReq) (*ipc.SysSpawnRep, error) {
 	} else {
 		cmd.Setpgid = true // PM signals groups process by process
 	}
+	ip.starts.Add(1) // odd: a start in progress (see scanPod)
 	pp, err := ip.p.Start(cmd)
 	closeAll(cmd.ExtraFiles) // the child's copies: the credential's
 	if err != nil {
+		ip.starts.Add(1)
 		io.abort()
 		t.cfg.Revoke(r.Inst, r.PID)
 		code := ipc.ENOEXEC
@@ -193,6 +195,7 @@ func (t *Task) spawn(r *ipc.SysSpawnReq) (*ipc.SysSpawnRep, error) {
 	t.mu.Lock()
 	t.procs[key] = hp
 	t.mu.Unlock()
+	ip.starts.Add(1)
 	go t.reap(hp, io, r)
 	return &ipc.SysSpawnRep{HostPID: pp.HostPid}, nil
 }
@@ -514,6 +517,12 @@ func (t *Task) sysSignal(_ *srv.Call, r *ipc.SysSignalReq) (*ipc.PMEmpty, error)
 	hp := t.procs[procKey{r.Inst, r.PID}]
 	t.mu.Unlock()
 	if hp == nil {
+		if ok, err := t.signalAdopted(r.Inst, r.PID, syscall.Signal(r.Signal)); ok {
+			if errors.Is(err, syscall.ESRCH) {
+				return nil, ipc.ESRCH
+			}
+			return &ipc.PMEmpty{}, err
+		}
 		return nil, ipc.Errorf(ipc.ESRCH, "pid %d of %s does not run on %s", r.PID, r.Inst, t.cfg.Node)
 	}
 	if r.Signal == 0 {
@@ -545,6 +554,11 @@ func (t *Task) sysProcs(_ *srv.Call, r *ipc.SysProcsReq) (*ipc.SysProcsRep, erro
 	for k := range t.procs {
 		if k.inst == r.Inst {
 			rep.PIDs = append(rep.PIDs, k.pid)
+		}
+	}
+	if ip := t.pods[r.Inst]; ip != nil {
+		for _, a := range ip.adopted {
+			rep.PIDs = append(rep.PIDs, a.vpid)
 		}
 	}
 	return rep, nil

@@ -96,6 +96,7 @@ func (s *Server) Table() *srv.Table {
 	srv.Handle(t, ipc.OpPMSetpgid, srv.Process, srv.Partial, "no sessions: any existing group may be joined", s.setpgid)
 	srv.Handle(t, ipc.OpPMCred, srv.Kernel, srv.Supported, "", s.cred)
 	srv.Handle(t, ipc.OpPMExec, srv.Process, srv.Supported, "", s.exec)
+	srv.Handle(t, ipc.OpPMAdopt, srv.Kernel, srv.Partial, "found by polling the pod's processes: a process living under 200 ms may go unseen", s.adopt)
 	return t
 }
 

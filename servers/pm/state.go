@@ -102,7 +102,7 @@ func (s *Server) Apply(kind uint8, rec any) error {
 				}
 			}
 		}
-		if p.PPID == ipc.InitPID {
+		if p.PPID == ipc.InitPID || p.Forked {
 			s.reap(p)
 		}
 	case recReap:
