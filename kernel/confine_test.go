@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -42,12 +43,12 @@ func TestConfined(t *testing.T) {
 	}
 	names := strings.Fields(out)
 	for _, want := range []string{"etc", "bin", "usr", "proc", "dev"} {
-		if !contains(names, want) {
+		if !slices.Contains(names, want) {
 			t.Errorf("ls / lacks %s: %v", want, names)
 		}
 	}
 	for _, host := range []string{"work", "root", "home", "tmp", "var"} {
-		if contains(names, host) {
+		if slices.Contains(names, host) {
 			t.Errorf("ls / shows the host's %s: %v", host, names)
 		}
 	}
@@ -90,13 +91,4 @@ func TestConfined(t *testing.T) {
 	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "/bin/nonesuch") {
 		t.Errorf("missing host binary: %v", err)
 	}
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

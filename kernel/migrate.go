@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -95,11 +96,11 @@ func (n *Node) ctlMigrate(c *srv.Call, r *ipc.CtlMigrateReq) (*ipc.CtlMigrateRep
 
 // canHost checks that node is live and one of the instance's nodes.
 func (n *Node) canHost(rec *InstanceRecord, node string) error {
-	if rec.Spec != nil && len(rec.Spec.Nodes) > 0 && !contains(rec.Spec.Nodes, node) {
+	if rec.Spec != nil && len(rec.Spec.Nodes) > 0 && !slices.Contains(rec.Spec.Nodes, node) {
 		return ipc.Errorf(ipc.EINVAL, "node %q is not one of instance %s's nodes (%s; vos nodes %s add %s)",
 			node, rec.Name, strings.Join(rec.Spec.Nodes, ", "), rec.Name, node)
 	}
-	if !contains(n.knownNodes(), node) {
+	if !slices.Contains(n.knownNodes(), node) {
 		return ipc.Errorf(ipc.EINVAL, "unknown node %q (the cluster has %s)", node, strings.Join(n.knownNodes(), ", "))
 	}
 	if !n.isLive(node) {
@@ -109,16 +110,7 @@ func (n *Node) canHost(rec *InstanceRecord, node string) error {
 }
 
 func (n *Node) isLive(node string) bool {
-	return contains(n.liveNodes(), node)
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(n.liveNodes(), node)
 }
 
 // The system task's migration steps.
@@ -214,23 +206,23 @@ func (n *Node) ctlSetNodes(c *srv.Call, r *ipc.CtlSetNodesReq) (*ipc.CtlSetNodes
 		nodes = known
 	}
 	for _, a := range r.Add {
-		if !contains(known, a) {
+		if !slices.Contains(known, a) {
 			return nil, ipc.Errorf(ipc.EINVAL, "unknown node %q (the cluster has %s)", a, strings.Join(known, ", "))
 		}
-		if !contains(nodes, a) {
+		if !slices.Contains(nodes, a) {
 			nodes = append(nodes, a)
 		}
 	}
 	var removed []string
 	for _, x := range r.Remove {
-		if !contains(nodes, x) {
+		if !slices.Contains(nodes, x) {
 			return nil, ipc.Errorf(ipc.EINVAL, "node %q is not one of instance %s's nodes (%s)", x, r.Name, strings.Join(nodes, ", "))
 		}
 		removed = append(removed, x)
 	}
 	var kept []string
 	for _, x := range nodes {
-		if !contains(removed, x) {
+		if !slices.Contains(removed, x) {
 			kept = append(kept, x)
 		}
 	}
@@ -256,7 +248,7 @@ func (n *Node) ctlSetNodes(c *srv.Call, r *ipc.CtlSetNodesReq) (*ipc.CtlSetNodes
 	// Servers first: they serve the processes' last calls.
 	for _, role := range ipc.Roles {
 		var p Placement
-		if found, err := get(ctx, n.st.placement, serverKey(r.Name, role), &p); err != nil || !found || !contains(removed, p.Node) {
+		if found, err := get(ctx, n.st.placement, serverKey(r.Name, role), &p); err != nil || !found || !slices.Contains(removed, p.Node) {
 			continue
 		}
 		to := leastLoaded(intersect(kept, n.liveNodes()), n.serverCounts())
@@ -287,7 +279,7 @@ func (n *Node) endProcesses(ctx context.Context, inst string, nodes []string) ([
 		}
 		var pids []int
 		for _, p := range ps.Procs {
-			if p.State == ipc.ProcRunning && contains(nodes, p.Node) {
+			if p.State == ipc.ProcRunning && slices.Contains(nodes, p.Node) {
 				pids = append(pids, p.PID)
 			}
 		}

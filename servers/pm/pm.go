@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -358,7 +359,7 @@ func (s *Server) pickNode(ctx context.Context, want string) (string, error) {
 		}
 	}
 	if want != "" {
-		if len(nodes) > 0 && !contains(nodes, want) {
+		if len(nodes) > 0 && !slices.Contains(nodes, want) {
 			return "", ipc.Errorf(ipc.EINVAL, "node %q is not one of instance %s's nodes (%s)", want, s.inst, strings.Join(nodes, ", "))
 		}
 		if !isLive[want] {
@@ -384,15 +385,6 @@ func (s *Server) pickNode(ctx context.Context, want string) (string, error) {
 		return cands[i] < cands[j]
 	})
 	return cands[0], nil
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // nodes returns the instance's nodes (empty: every node) and the live
