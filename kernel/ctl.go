@@ -43,8 +43,8 @@ func (n *Node) ctlTable() *srv.Table {
 
 func (n *Node) sysTable() *srv.Table {
 	t := srv.NewTable("sys")
-	srv.Handle(t, ipc.OpSysCrash, srv.Kernel, srv.Supported, "", func(_ *srv.Call, r *ipc.CtlCrashReq) (*ipc.CtlCrashRep, error) {
-		if err := n.sup.crash(r.Name, r.Role); err != nil {
+	srv.Handle(t, ipc.OpSysCrash, srv.Kernel, srv.Supported, "", func(_ *srv.Call, r *ipc.SysCrashReq) (*ipc.CtlCrashRep, error) {
+		if err := n.sup.crash(r.Inst, r.Role); err != nil {
 			return nil, err
 		}
 		return &ipc.CtlCrashRep{Node: n.opts.Name}, nil
@@ -320,7 +320,7 @@ func (n *Node) ctlCrash(c *srv.Call, r *ipc.CtlCrashReq) (*ipc.CtlCrashRep, erro
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var rep ipc.CtlCrashRep
-	if err := n.ipc.Call(ctx, ipc.NodeEndpoint(p.Node), ipc.OpSysCrash, r, &rep); err != nil {
+	if err := n.ipc.Call(ctx, ipc.NodeEndpoint(p.Node), ipc.OpSysCrash, &ipc.SysCrashReq{Inst: r.Name, Role: r.Role}, &rep); err != nil {
 		return nil, err
 	}
 	return &rep, nil

@@ -59,8 +59,8 @@ func (n *Node) ctlMigrate(c *srv.Call, r *ipc.CtlMigrateReq) (*ipc.CtlMigrateRep
 	if !n.isLive(p.Node) {
 		return nil, ipc.Errorf(ipc.EHOSTDOWN, "node %s, where the %s server runs, is down: it fails over by itself", p.Node, r.Role)
 	}
-	req := &ipc.SysServerReq{Inst: r.Name, Role: r.Role}
-	step := func(node string, op ipc.Op) (uint64, error) {
+	at := ipc.SysServer{Inst: r.Name, Role: r.Role}
+	step := func(node string, op ipc.Op, req any) (uint64, error) {
 		sctx, cancel := context.WithTimeout(ctx, migrateStep)
 		defer cancel()
 		var rep ipc.SysServerRep
@@ -68,19 +68,19 @@ func (n *Node) ctlMigrate(c *srv.Call, r *ipc.CtlMigrateReq) (*ipc.CtlMigrateRep
 		return rep.Seq, err
 	}
 	t0 := time.Now()
-	if _, err := step(r.Node, ipc.OpSysPrepare); err != nil {
+	if _, err := step(r.Node, ipc.OpSysPrepare, ipc.SysPrepareReq(at)); err != nil {
 		return nil, fmt.Errorf("migrate %s of %s: %s could not prepare a copy (nothing changed): %w", r.Role, r.Name, r.Node, err)
 	}
 	frozen := time.Now()
-	seq, err := step(p.Node, ipc.OpSysFreeze)
+	seq, err := step(p.Node, ipc.OpSysFreeze, ipc.SysFreezeReq(at))
 	if err != nil {
-		_, _ = step(r.Node, ipc.OpSysAbort)
-		_, _ = step(p.Node, ipc.OpSysThaw)
+		_, _ = step(r.Node, ipc.OpSysAbort, ipc.SysAbortReq(at))
+		_, _ = step(p.Node, ipc.OpSysThaw, ipc.SysThawReq(at))
 		return nil, fmt.Errorf("migrate %s of %s: %s could not hand over (rolled back): %w", r.Role, r.Name, p.Node, err)
 	}
-	if _, err := step(r.Node, ipc.OpSysActivate); err != nil {
-		_, _ = step(r.Node, ipc.OpSysAbort)
-		if _, terr := step(p.Node, ipc.OpSysThaw); terr != nil {
+	if _, err := step(r.Node, ipc.OpSysActivate, ipc.SysActivateReq(at)); err != nil {
+		_, _ = step(r.Node, ipc.OpSysAbort, ipc.SysAbortReq(at))
+		if _, terr := step(p.Node, ipc.OpSysThaw, ipc.SysThawReq(at)); terr != nil {
 			n.log.Error("migration rollback: thaw failed", zap.String("server", key), zap.Error(terr))
 		}
 		return nil, fmt.Errorf("migrate %s of %s: %s could not take over (rolled back to %s): %w", r.Role, r.Name, r.Node, p.Node, err)
@@ -114,7 +114,7 @@ func (n *Node) isLive(node string) bool {
 }
 
 // The system task's migration steps.
-func (n *Node) sysPrepare(c *srv.Call, r *ipc.SysServerReq) (*ipc.SysServerRep, error) {
+func (n *Node) sysPrepare(c *srv.Call, r *ipc.SysPrepareReq) (*ipc.SysServerRep, error) {
 	n.mu.Lock()
 	rec := n.instances[r.Inst]
 	n.mu.Unlock()
@@ -124,7 +124,7 @@ func (n *Node) sysPrepare(c *srv.Call, r *ipc.SysServerReq) (*ipc.SysServerRep, 
 	return &ipc.SysServerRep{}, n.sup.prepare(r.Inst, r.Role, rec.Spec)
 }
 
-func (n *Node) sysFreeze(c *srv.Call, r *ipc.SysServerReq) (*ipc.SysServerRep, error) {
+func (n *Node) sysFreeze(c *srv.Call, r *ipc.SysFreezeReq) (*ipc.SysServerRep, error) {
 	s, err := n.sup.current(r.Inst, r.Role)
 	if err != nil {
 		return nil, err
@@ -138,11 +138,11 @@ func (n *Node) sysFreeze(c *srv.Call, r *ipc.SysServerReq) (*ipc.SysServerRep, e
 	return &ipc.SysServerRep{Seq: seq}, nil
 }
 
-func (n *Node) sysActivate(c *srv.Call, r *ipc.SysServerReq) (*ipc.SysServerRep, error) {
+func (n *Node) sysActivate(c *srv.Call, r *ipc.SysActivateReq) (*ipc.SysServerRep, error) {
 	return &ipc.SysServerRep{}, n.sup.activate(r.Inst, r.Role)
 }
 
-func (n *Node) sysThaw(c *srv.Call, r *ipc.SysServerReq) (*ipc.SysServerRep, error) {
+func (n *Node) sysThaw(c *srv.Call, r *ipc.SysThawReq) (*ipc.SysServerRep, error) {
 	s, err := n.sup.current(r.Inst, r.Role)
 	if err != nil {
 		return nil, err
@@ -150,7 +150,7 @@ func (n *Node) sysThaw(c *srv.Call, r *ipc.SysServerReq) (*ipc.SysServerRep, err
 	return &ipc.SysServerRep{}, s.Thaw()
 }
 
-func (n *Node) sysAbort(c *srv.Call, r *ipc.SysServerReq) (*ipc.SysServerRep, error) {
+func (n *Node) sysAbort(c *srv.Call, r *ipc.SysAbortReq) (*ipc.SysServerRep, error) {
 	n.sup.abort(serverKey(r.Inst, r.Role))
 	return &ipc.SysServerRep{}, nil
 }

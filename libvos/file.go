@@ -409,7 +409,7 @@ func (f *File) Sync() error {
 		return err
 	}
 	defer f.io.RUnlock()
-	if err := f.o.call(ipc.OpFSFsync, &ipc.FSGetattrReq{Ino: f.ino}, nil); err != nil {
+	if err := f.o.call(ipc.OpFSFsync, &ipc.FSFsyncReq{Ino: f.ino}, nil); err != nil {
 		return pathErr("sync", f.name, err)
 	}
 	return nil

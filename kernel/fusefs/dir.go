@@ -118,5 +118,5 @@ func (d *dirHandle) Releasedir(ctx context.Context, flags uint32) { d.n.m.close(
 
 // Fsyncdir makes the directory durable.
 func (d *dirHandle) Fsyncdir(ctx context.Context, flags uint32) syscall.Errno {
-	return d.n.m.callKernel(ipc.OpFSFsync, &ipc.FSGetattrReq{Ino: d.n.ino()}, nil)
+	return d.n.m.callKernel(ipc.OpFSFsync, &ipc.FSFsyncReq{Ino: d.n.ino()}, nil)
 }

@@ -298,7 +298,7 @@ func (n *node) Flush(ctx context.Context, f fs.FileHandle) syscall.Errno { retur
 
 // Fsync asks the server to make the inode durable.
 func (n *node) Fsync(ctx context.Context, f fs.FileHandle, flags uint32) syscall.Errno {
-	return n.m.callKernel(ipc.OpFSFsync, &ipc.FSGetattrReq{Ino: n.ino()}, nil)
+	return n.m.callKernel(ipc.OpFSFsync, &ipc.FSFsyncReq{Ino: n.ino()}, nil)
 }
 
 // Release is the last close of an open file: the server stops counting it.
@@ -364,7 +364,7 @@ func (n *node) Unlink(ctx context.Context, name string) syscall.Errno {
 // Rmdir removes an empty directory.
 func (n *node) Rmdir(ctx context.Context, name string) syscall.Errno {
 	done := n.m.expect(n.ino(), name)
-	e := n.m.call(ctx, ipc.OpFSRmdir, &ipc.FSUnlinkReq{At: n.ino(), Path: name}, nil)
+	e := n.m.call(ctx, ipc.OpFSRmdir, &ipc.FSRmdirReq{At: n.ino(), Path: name}, nil)
 	done(e == 0)
 	return e
 }

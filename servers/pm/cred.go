@@ -57,7 +57,7 @@ func (s *Server) info(c *srv.Call, r *ipc.PMInfoReq) (*ipc.ProcInfo, error) {
 }
 
 // cred is a process's credential, for the servers that check access (FS).
-func (s *Server) cred(c *srv.Call, r *ipc.PMInfoReq) (*ipc.Cred, error) {
+func (s *Server) cred(c *srv.Call, r *ipc.PMCredReq) (*ipc.Cred, error) {
 	c.Server().RLock()
 	defer c.Server().RUnlock()
 	p := s.st.Procs[r.PID]
