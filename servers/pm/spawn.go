@@ -136,7 +136,8 @@ func (s *Server) checkStdio(name string, io ipc.Stdio) error {
 }
 
 // checkDir checks that the working directory is a directory the new
-// process may enter (with its parent's credentials, or the kernel's).
+// process can reach: FS looks it up with the parent's credentials (or the
+// kernel's), searching each folder on the way.
 func (s *Server) checkDir(ctx context.Context, c *srv.Call, me int, dir string) error {
 	if dir == "/" {
 		return nil
