@@ -8,9 +8,10 @@
 // The files follow MINIX's servers/pm: table.go is the dispatch table,
 // this file the server's life (New, Boot, Start, Stop), and one file per
 // topic holds the handlers: spawn.go (spawn, exec, placement), exit.go
-// (exits and processes lost with their node), wait.go (wait as a deferred
-// reply), signal.go (kill), group.go (process groups), cred.go (who a
-// process is), state.go (the journaled state).
+// (exits, reaping, orphans to init, processes lost with their node),
+// wait.go (wait as a deferred reply), signal.go (kill), group.go (process
+// groups), cred.go (who a process is: info, cred, ps), state.go (the
+// journaled state).
 //
 // Lock order: the state lock (srv.Server.Lock) and nodesMu are never held
 // together; no lock is held across a call to another server or node.
