@@ -1,9 +1,12 @@
 package ipc_test
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
 
+	"github.com/vos-os/vos/internal/testutil"
 	"github.com/vos-os/vos/ipc"
 )
 
@@ -27,5 +30,19 @@ func BenchmarkStats(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		t := time.Now()
 		s.Observe(100, 100, time.Since(t), false)
+	}
+}
+
+// BenchmarkCallNoServer measures how fast a call learns that nobody
+// serves its endpoint (NATS's no-responders): the test only checks that
+// it does not wait for its timeout.
+func BenchmarkCallNoServer(b *testing.B) {
+	ns := testutil.NATS(b, false)
+	c := ipc.NewConn(testutil.Connect(b, ns), "k")
+	ctx := context.Background()
+	for i := 0; i < b.N; i++ {
+		if err := c.Call(ctx, ep, ipc.OpPing, &ipc.PingReq{}, nil); !errors.Is(err, ipc.ErrNoServer) {
+			b.Fatalf("no server: %v", err)
+		}
 	}
 }

@@ -15,9 +15,12 @@ type ProcEnv struct {
 	Node     string
 	PID      int
 	PPID     int
-	User     string // NATS user and password of this process
-	Pass     string
-	Cwd      string
+	User     string // NATS user of this process
+	// CredFD is the descriptor the process reads its NATS password from
+	// (and closes): never an environment variable, which other programs
+	// of the same uid could read in /proc.
+	CredFD int
+	Cwd    string
 	// The process's standard streams when they are VOS streams its
 	// children may inherit ("" for anything else).
 	Stdin, Stdout, Stderr string
@@ -33,7 +36,7 @@ const (
 	envPID      = "VOS_PID"
 	envPPID     = "VOS_PPID"
 	envUser     = "VOS_USER"
-	envPass     = "VOS_PASS"
+	envCredFD   = "VOS_CRED_FD"
 	envCwd      = "VOS_CWD"
 	envStdin    = "VOS_STDIN"
 	envStdout   = "VOS_STDOUT"
@@ -54,7 +57,7 @@ func (e *ProcEnv) Environ() []string {
 	env := []string{
 		envURL + "=" + e.URL, envInstance + "=" + e.Instance, envNode + "=" + e.Node,
 		envPID + "=" + strconv.Itoa(e.PID), envPPID + "=" + strconv.Itoa(e.PPID),
-		envUser + "=" + e.User, envPass + "=" + e.Pass, envCwd + "=" + e.Cwd,
+		envUser + "=" + e.User, envCredFD + "=" + strconv.Itoa(e.CredFD), envCwd + "=" + e.Cwd,
 		envStdin + "=" + e.Stdin, envStdout + "=" + e.Stdout, envStderr + "=" + e.Stderr,
 	}
 	if e.Tty {
@@ -66,6 +69,10 @@ func (e *ProcEnv) Environ() []string {
 	return env
 }
 
+// TtyFrom tells from an environment alone whether the process's stdout is
+// a terminal (ProcEnv.Tty), without requiring the rest of ProcEnv.
+func TtyFrom(getenv func(string) string) bool { return getenv(envTty) == "1" }
+
 // ErrNotVOSProcess says a program was not started by a VOS node.
 var ErrNotVOSProcess = errors.New("not a VOS process (VOS_URL, VOS_INSTANCE and VOS_PID are not all set)")
 
@@ -73,7 +80,7 @@ var ErrNotVOSProcess = errors.New("not a VOS process (VOS_URL, VOS_INSTANCE and 
 func ProcEnvFrom(getenv func(string) string) (*ProcEnv, error) {
 	e := &ProcEnv{
 		URL: getenv(envURL), Instance: getenv(envInstance), Node: getenv(envNode),
-		User: getenv(envUser), Pass: getenv(envPass), Cwd: getenv(envCwd),
+		User: getenv(envUser), Cwd: getenv(envCwd),
 		Stdin: getenv(envStdin), Stdout: getenv(envStdout), Stderr: getenv(envStderr),
 		Tty: getenv(envTty) == "1",
 	}
@@ -87,5 +94,6 @@ func ProcEnvFrom(getenv func(string) string) (*ProcEnv, error) {
 	}
 	e.PPID, _ = strconv.Atoi(getenv(envPPID))
 	e.Lifeline, _ = strconv.Atoi(getenv(envLifeline))
+	e.CredFD, _ = strconv.Atoi(getenv(envCredFD))
 	return e, nil
 }

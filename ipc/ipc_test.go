@@ -3,14 +3,15 @@ package ipc_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/vos-os/vos/internal/testutil"
 	"github.com/vos-os/vos/ipc"
@@ -30,9 +31,6 @@ func echo(m *ipc.Msg) {
 		m.Respond(nil, ipc.ENOENT)
 	case s == "explain":
 		m.Respond(nil, ipc.Errorf(ipc.EACCES, "no entry for %s", m.Caller))
-	case strings.HasPrefix(s, "sleep"):
-		time.Sleep(200 * time.Millisecond)
-		m.Respond(&ipc.PingRep{Data: req.Data}, nil)
 	default:
 		m.Respond(&ipc.PingRep{Data: req.Data}, nil)
 	}
@@ -73,7 +71,14 @@ func TestCall(t *testing.T) {
 			t.Errorf("%q: got %q, %v", tc.data, rep.Data, err)
 		}
 	}
-	st := svc.Stats().Snapshot()
+	// A server counts a call after replying to it: wait for the last one.
+	var st ipc.StatsSnapshot
+	testutil.Poll(t, func() error {
+		if st = svc.Stats().Snapshot(); st.Msgs < uint64(len(cases)) {
+			return fmt.Errorf("stats count %d of %d calls", st.Msgs, len(cases))
+		}
+		return nil
+	})
 	if st.Msgs != uint64(len(cases)) || st.Errors != 2 || st.P50 <= 0 || st.BytesIn == 0 {
 		t.Errorf("stats after %d calls: %+v", len(cases), st)
 	}
@@ -83,13 +88,15 @@ func TestNoServerAndTimeout(t *testing.T) {
 	ns := testutil.NATS(t, false)
 	c := ipc.NewConn(testutil.Connect(t, ns), "k")
 
-	start := time.Now()
-	err := c.Call(context.Background(), ep, ipc.OpPing, &ipc.PingReq{}, nil)
+	// No server: the call fails at once, not when its timeout (an hour
+	// here) ends; a call that waited for it would show as a hang. How
+	// fast is BenchmarkCallNoServer's business.
+	c.Timeout = time.Hour
+	noServer := make(chan error, 1)
+	go func() { noServer <- c.Call(context.Background(), ep, ipc.OpPing, &ipc.PingReq{}, nil) }()
+	err := testutil.Recv(t, noServer, "a call with no server, which must not wait for its timeout")
 	if !errors.Is(err, ipc.ErrNoServer) || errors.Is(err, ipc.ErrTimeout) {
 		t.Fatalf("no server: got %v", err)
-	}
-	if d := time.Since(start); d > 500*time.Millisecond {
-		t.Errorf("no server took %v, want fast", d)
 	}
 	if ipc.ToErrno(err) != ipc.EHOSTDOWN {
 		t.Errorf("no server maps to %v", ipc.ToErrno(err))
@@ -105,11 +112,16 @@ func TestNoServerAndTimeout(t *testing.T) {
 	if err := silent.Flush(); err != nil { // the subscription is known to the server
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	const deadline = 100 * time.Millisecond
+	start := time.Now() // before the deadline is set: it ends no sooner
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
 	err = c.Call(ctx, ep, ipc.OpPing, &ipc.PingReq{}, nil)
 	if !errors.Is(err, ipc.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ipc.ErrNoServer) {
 		t.Fatalf("silent server: got %v", err)
+	}
+	if d := time.Since(start); d < deadline { // however loaded, never sooner
+		t.Errorf("silent server: gave up after %v, before the %v deadline", d, deadline)
 	}
 	var ce *ipc.CallError
 	if !errors.As(err, &ce) || ce.Op != ipc.OpPing || ce.Endpoint != ep.Prefix {
@@ -118,22 +130,27 @@ func TestNoServerAndTimeout(t *testing.T) {
 
 	// The Conn's default timeout bounds a call without a deadline.
 	c.Timeout = 50 * time.Millisecond
+	start = time.Now()
 	if err := c.Call(context.Background(), ep, ipc.OpPing, &ipc.PingReq{}, nil); !errors.Is(err, ipc.ErrTimeout) {
 		t.Fatalf("default timeout: got %v", err)
+	}
+	if d := time.Since(start); d < c.Timeout {
+		t.Errorf("default timeout: gave up after %v, before the Conn's %v", d, c.Timeout)
 	}
 }
 
 func TestRetryNoServer(t *testing.T) {
 	ns := testutil.NATS(t, false)
 	c := ipc.NewConn(testutil.Connect(t, ns), "k")
-	c.RetryNoServer = 5 * time.Second
+	c.RetryNoServer = testutil.Patience
 	done := make(chan error, 1)
 	go func() {
 		var rep ipc.PingRep
 		done <- c.Call(context.Background(), ep, ipc.OpPing, &ipc.PingReq{Data: []byte("late")}, &rep)
 	}()
-	// The server comes up while the caller retries.
-	time.Sleep(50 * time.Millisecond) // let the first attempts find no server
+	// The server comes up while the caller retries: once it has sent the
+	// request twice, it has found no server at least once.
+	waitPublished(t, ns, c.NATS(), 2)
 	select {
 	case err := <-done:
 		t.Fatalf("call ended before any server existed: %v", err)
@@ -149,6 +166,44 @@ func TestRetryNoServer(t *testing.T) {
 	}
 }
 
+// connInfo returns the server's counters for connection nc.
+func connInfo(t *testing.T, ns *server.Server, nc *nats.Conn) *server.ConnInfo {
+	t.Helper()
+	cid, err := nc.GetClientID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cz, err := ns.Connz(&server.ConnzOptions{CID: cid})
+	if err != nil || len(cz.Conns) != 1 {
+		t.Fatalf("connection %d: %v %+v", cid, err, cz)
+	}
+	return cz.Conns[0]
+}
+
+// waitPublished waits until nc has published at least n messages, as the
+// server counts them.
+func waitPublished(t *testing.T, ns *server.Server, nc *nats.Conn, n int64) {
+	t.Helper()
+	testutil.Poll(t, func() error {
+		if in := connInfo(t, ns, nc).InMsgs; in < n {
+			return fmt.Errorf("the connection has published %d messages, not yet %d", in, n)
+		}
+		return nil
+	})
+}
+
+// delivered counts the messages the server has delivered to the
+// connections. Once a publisher's Flush returns, the server has delivered
+// what it published before.
+func delivered(t *testing.T, ns *server.Server, ncs []*nats.Conn) int64 {
+	t.Helper()
+	var n int64
+	for _, nc := range ncs {
+		n += connInfo(t, ns, nc).OutMsgs
+	}
+	return n
+}
+
 func TestSendAndNotify(t *testing.T) {
 	ns := testutil.NATS(t, false)
 	got := make(chan string, 10)
@@ -162,8 +217,11 @@ func TestSendAndNotify(t *testing.T) {
 		m.Respond(nil, nil)
 	}
 	// Two servers in one queue group: a send reaches exactly one.
+	var servers []*nats.Conn
 	for i := 0; i < 2; i++ {
-		svc, err := ipc.Serve(testutil.Connect(t, ns), ep, h, ipc.ServeOptions{})
+		nc := testutil.Connect(t, ns)
+		servers = append(servers, nc)
+		svc, err := ipc.Serve(nc, ep, h, ipc.ServeOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -173,13 +231,22 @@ func TestSendAndNotify(t *testing.T) {
 	if err := c.Send(ep, ipc.OpPing, &ipc.PingReq{Data: []byte("one")}); err != nil {
 		t.Fatal(err)
 	}
-	if s := <-got; s != "7:one" {
+	if s := testutil.Recv(t, got, "the send"); s != "7:one" {
 		t.Fatalf("send delivered %q", s)
 	}
-	// Notify reaches every listener.
+	if err := c.NATS().Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if n := delivered(t, ns, servers); n != 1 {
+		t.Fatalf("send delivered to %d servers, want exactly one of the queue group", n)
+	}
+	// Notify reaches every listener, once.
 	subj := ipc.EventSubject("t", "fs")
+	var listeners []*nats.Conn
 	for i := 0; i < 3; i++ {
-		l, err := ipc.ServeSubject(testutil.Connect(t, ns), subj, "", h, ipc.ServeOptions{Workers: 1})
+		nc := testutil.Connect(t, ns)
+		listeners = append(listeners, nc)
+		l, err := ipc.ServeSubject(nc, subj, "", h, ipc.ServeOptions{Workers: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -189,19 +256,20 @@ func TestSendAndNotify(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 3; i++ {
-		select {
-		case s := <-got:
-			if s != ":all" {
-				t.Fatalf("notify delivered %q", s)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatalf("notify reached %d of 3 listeners", i)
+		if s := testutil.Recv(t, got, fmt.Sprintf("the notify, at listener %d of 3", i+1)); s != ":all" {
+			t.Fatalf("notify delivered %q", s)
 		}
 	}
-	select {
-	case s := <-got:
-		t.Fatalf("extra delivery %q (send must reach one server)", s)
-	case <-time.After(50 * time.Millisecond):
+	if err := c.NATS().Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for i, nc := range listeners {
+		if n := delivered(t, ns, []*nats.Conn{nc}); n != 1 {
+			t.Errorf("notify delivered %d times to listener %d, want once", n, i+1)
+		}
+	}
+	if n := delivered(t, ns, servers); n != 1 {
+		t.Errorf("%d deliveries to the queue group after one send", n)
 	}
 }
 
@@ -246,7 +314,7 @@ func TestDeferredReply(t *testing.T) {
 			results <- string(rep.Data)
 		}()
 	}
-	testutil.Eventually(t, 5*time.Second, func() error {
+	testutil.Poll(t, func() error {
 		mu.Lock()
 		defer mu.Unlock()
 		if len(waiting) < waiters {
@@ -277,7 +345,7 @@ func TestMalformedRequest(t *testing.T) {
 	defer svc.Stop()
 	nc := testutil.Connect(t, ns)
 	for _, data := range [][]byte{nil, {0xc1}, {0x93, 0x01}, []byte("not msgpack at all")} {
-		m, err := nc.Request(ep.Subject("k"), data, 2*time.Second)
+		m, err := nc.Request(ep.Subject("k"), data, testutil.Patience)
 		if err != nil {
 			t.Fatalf("%x: %v", data, err)
 		}

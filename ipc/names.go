@@ -10,6 +10,7 @@ const (
 	BucketPlacement = "VOS_PLACE" // inst.role -> desired placement
 	BucketServers   = "VOS_SRV"   // inst.role -> observed server state
 	BucketLease     = "VOS_LEASE" // "leader" -> the node that re-places servers of dead nodes
+	BucketIDs       = "VOS_IDS"   // "slot.<k>" -> the instance owning host id range k
 	// SnapshotBucket is the object store of server snapshots, object
 	// "<inst>/<role>".
 	SnapshotBucket = "VOS_SNAP"
@@ -37,3 +38,12 @@ func SnapshotName(inst, role string) string { return inst + "/" + role }
 // does not spell it).
 func KVStream(bucket string) string        { return "KV_" + bucket }
 func KVSubjectPrefix(bucket string) string { return "$KV." + bucket + "." }
+
+// Host id ranges: instance k's ids 0–65535 are host ids
+// HostIDBase + k*IDRange … + 65535, k in 0 … IDSlots-1; no two instances
+// share a range, and every node maps an instance the same way.
+const (
+	HostIDBase = 1 << 20 // above the ids a host's own users and services take
+	IDRange    = 1 << 16
+	IDSlots    = 4096
+)

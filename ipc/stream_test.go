@@ -20,13 +20,13 @@ func TestStream(t *testing.T) {
 	// A writer may open before its reader exists: it waits for it.
 	opened := make(chan *ipc.StreamWriter, 1)
 	go func() {
-		w, err := ipc.OpenStream(ctx, c, subj, 5*time.Second)
+		w, err := ipc.OpenStream(ctx, c, subj, testutil.Patience)
 		if err != nil {
 			t.Error(err)
 		}
 		opened <- w
 	}()
-	time.Sleep(20 * time.Millisecond) // the open is retrying now
+	waitPublished(t, ns, c.NATS(), 2) // the open found no reader, and retries
 	select {
 	case <-opened:
 		t.Fatal("open returned before any reader existed")
@@ -58,11 +58,7 @@ func TestStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	w2.Close()
-	select {
-	case <-r.Done():
-	case <-time.After(5 * time.Second):
-		t.Fatal("no end of file after the last writer left")
-	}
+	testutil.Recv(t, r.Done(), "end of file after the last writer left")
 	if got := out.String(); got != string(big)+"tail" {
 		t.Fatalf("read %d bytes, want %d", len(got), len(big)+4)
 	}

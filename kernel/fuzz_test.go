@@ -3,9 +3,9 @@ package kernel_test
 import (
 	"reflect"
 	"testing"
-	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
+	"github.com/vos-os/vos/internal/testutil"
 	"github.com/vos-os/vos/ipc"
 )
 
@@ -29,7 +29,7 @@ func FuzzServers(f *testing.F) {
 			return
 		}
 		for _, role := range ipc.Roles {
-			m, err := nc.Request(ipc.ServerEndpoint("fz", role).Subject(ipc.CallerKernel), data, 5*time.Second)
+			m, err := nc.Request(ipc.ServerEndpoint("fz", role).Subject(ipc.CallerKernel), data, testutil.Patience)
 			if err != nil {
 				t.Fatalf("%s did not answer op %#x: %v", role, op, err)
 			}

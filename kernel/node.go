@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/vos-os/vos/ipc"
 	"github.com/vos-os/vos/kernel/bus"
+	"github.com/vos-os/vos/kernel/systask"
 	"github.com/vos-os/vos/servers/srv"
 	"go.uber.org/zap"
 )
@@ -59,7 +60,7 @@ type Node struct {
 	st   *store
 	ipc  *ipc.Conn
 	sup  *supervisor
-	sys  *sysTask
+	sys  *systask.Task
 
 	services []*ipc.Service
 	ctx      context.Context
@@ -116,11 +117,10 @@ func Start(opts Options) (*Node, error) {
 		started: time.Now()}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	if opts.Box == "" {
-		opts.Box = defaultBox()
+		opts.Box = systask.DefaultBox()
 	}
 	n.opts = opts
 	n.sup = newSupervisor(n)
-	n.sys = newSysTask(n)
 	if err := n.startBus(); err != nil {
 		return nil, err
 	}
@@ -128,6 +128,9 @@ func Start(opts Options) (*Node, error) {
 		n.Shutdown()
 		return nil, err
 	}
+	n.sys = systask.New(systask.Config{Node: opts.Name, Secret: opts.Secret, URL: n.URL,
+		NC: n.nc, Conn: n.ipc, Box: opts.Box, Ctx: n.ctx, Log: n.log,
+		Issue: n.issueCredential, Revoke: n.revokeCredential})
 	if err := n.startServices(); err != nil {
 		n.Shutdown()
 		return nil, err
@@ -274,6 +277,9 @@ func (n *Node) onInstance(e jetstream.KeyValueEntry) {
 	defer n.mu.Unlock()
 	if deleted(e) {
 		delete(n.instances, e.Key())
+		if n.bus != nil { // no credential outlives its instance
+			n.bus.RevokeInstance(e.Key(), "")
+		}
 		return
 	}
 	r := new(InstanceRecord)
@@ -282,6 +288,13 @@ func (n *Node) onInstance(e jetstream.KeyValueEntry) {
 		return
 	}
 	n.instances[e.Key()] = r
+	if n.bus != nil {
+		keep := r.Incarnation
+		if r.State != stateUp {
+			keep = ""
+		}
+		n.bus.RevokeInstance(e.Key(), keep)
+	}
 }
 
 func (n *Node) onPlacement(e jetstream.KeyValueEntry) {
@@ -428,7 +441,7 @@ func (n *Node) Shutdown() {
 		n.publishBeat(true) // others fail over our servers without waiting
 	}
 	if n.sys != nil {
-		n.sys.killAll() // their exits reach PM before PM stops
+		n.sys.KillAll() // their exits reach PM before PM stops
 	}
 	if n.sup != nil {
 		n.sup.stopAll()
@@ -459,4 +472,40 @@ func (n *Node) startServices() error {
 	}
 	n.services = append(n.services, sys)
 	return nil
+}
+
+// IssueCredential makes a bus credential for process pid of an instance,
+// as the system task does when it starts one: for tests that act as a
+// process.
+func (n *Node) IssueCredential(inst string, pid int) (user, pass string, err error) {
+	return n.issueCredential(inst, pid)
+}
+
+// issueCredential makes a process's bus credential for the instance's
+// current incarnation. With an external NATS there is no authenticator to
+// hold it: the password is then derived from the cluster secret, which the
+// external server's configuration must accept (see ARCHITECTURE.md).
+func (n *Node) issueCredential(inst string, pid int) (string, string, error) {
+	n.mu.Lock()
+	rec := n.instances[inst]
+	n.mu.Unlock()
+	if rec == nil { // not watched here yet: made a moment ago elsewhere
+		ctx, cancel := context.WithTimeout(n.ctx, 5*time.Second)
+		defer cancel()
+		rec, _ = n.loadInstance(ctx, inst)
+	}
+	if rec == nil || rec.State != stateUp {
+		return "", "", ipc.Errorf(ipc.ESRCH, "instance %s is not up on node %s", inst, n.opts.Name)
+	}
+	if n.bus == nil {
+		user := bus.ProcessUser(inst, pid)
+		return user, bus.Password(n.opts.Secret, user), nil
+	}
+	return n.bus.IssueProcess(inst, rec.Incarnation, pid)
+}
+
+func (n *Node) revokeCredential(inst string, pid int) {
+	if n.bus != nil {
+		n.bus.RevokeProcess(inst, pid)
+	}
 }

@@ -26,7 +26,11 @@ func TestPrivilegeTables(t *testing.T) {
 	// A real process credential of instance a, and the node's own
 	// connection speaking with a process's caller token (the framework's
 	// check must hold even where NATS would let the message through).
-	pc, err := bus.Dial(n.URL(), n.Secret(), bus.ProcessUser("a", 7), "priv-test")
+	user, pass, err := n.IssueCredential("a", 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := bus.DialAs(n.URL(), user, pass, "priv-test")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,11 +57,7 @@ func (e *procEnv) run(prog string, args ...string) (stdout, stderr string, st *l
 		e.t.Fatal(err)
 	}
 	for _, r := range []*ipc.StreamReader{ro, re} {
-		select {
-		case <-r.Done():
-		case <-time.After(5 * time.Second):
-			e.t.Fatal("output did not end")
-		}
+		testutil.Recv(e.t, r.Done(), "the end of the process's output")
 	}
 	return out.String(), errb.String(), st
 }
@@ -70,8 +66,11 @@ func (e *procEnv) run(prog string, args ...string) (stdout, stderr string, st *l
 // credentials, as the process itself would be).
 func (e *procEnv) as(pid int) *libvos.OS {
 	e.t.Helper()
-	user := bus.ProcessUser("p", pid)
-	nc, err := bus.Dial(e.n.URL(), e.n.Secret(), user, "test-proc")
+	user, pass, ok := e.n.Bus().Credential("p", pid)
+	if !ok {
+		e.t.Fatalf("process %d has no credential", pid)
+	}
+	nc, err := bus.DialAs(e.n.URL(), user, pass, "test-proc")
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -122,7 +121,7 @@ func TestStdio(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := ipc.OpenStream(context.Background(), e.c, in, 5*time.Second)
+	w, err := ipc.OpenStream(context.Background(), e.c, in, testutil.Patience)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +229,7 @@ func TestOrphans(t *testing.T) {
 	if _, err := parent.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	testutil.Eventually(t, 5*time.Second, func() error {
+	testutil.Poll(t, func() error {
 		info, err := e.vos.ProcessInfo(child.Pid)
 		if err != nil {
 			return err
@@ -293,7 +292,7 @@ func TestInitPrograms(t *testing.T) {
 	c := ipc.NewConn(n.Conn().NATS(), ipc.CallerKernel)
 	c.RetryNoServer = 10 * time.Second
 	vos := libvos.New(c, "p")
-	testutil.Eventually(t, 15*time.Second, func() error {
+	testutil.Poll(t, func() error {
 		b, err := vos.ReadFile("/var/log/sh.log")
 		if err != nil {
 			return err

@@ -34,6 +34,11 @@ type InstanceRecord struct {
 	Spec     *manifest.Manifest
 	Created  time.Time
 	State    string // up, deleting
+	// Incarnation is made at vos up: credentials of an earlier instance of
+	// the same name are not this one's.
+	Incarnation string
+	// IDBase is the first host id of the instance's range (ipc.HostIDBase…).
+	IDBase uint32
 }
 
 // Placement says which node should run a server, and why.
@@ -75,7 +80,7 @@ func serverKey(inst, role string) string { return inst + "." + role }
 
 // store is typed access to the buckets.
 type store struct {
-	nodes, instances, placement, servers, lease jetstream.KeyValue
+	nodes, instances, placement, servers, lease, ids jetstream.KeyValue
 }
 
 func openStore(ctx context.Context, js jetstream.JetStream, replicas int) (*store, error) {
@@ -100,6 +105,9 @@ func openStore(ctx context.Context, js jetstream.JetStream, replicas int) (*stor
 		return nil, err
 	}
 	if s.servers, err = open(ipc.BucketServers, 0); err != nil {
+		return nil, err
+	}
+	if s.ids, err = open(ipc.BucketIDs, 0); err != nil {
 		return nil, err
 	}
 	if s.lease, err = open(ipc.BucketLease, 0); err != nil {
@@ -154,3 +162,55 @@ func list[T any](ctx context.Context, kv jetstream.KeyValue) (map[string]T, map[
 }
 
 func unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
+
+// noInstance is the error for a name no instance has.
+func noInstance(name string) error {
+	return ipc.Errorf(ipc.ENOENT, "no instance %q (vos ls lists them)", name)
+}
+
+// loadInstance reads an instance's record from the cluster state, or
+// fails with ENOENT naming it.
+func (n *Node) loadInstance(ctx context.Context, name string) (*InstanceRecord, error) {
+	rec := new(InstanceRecord)
+	found, err := get(ctx, n.st.instances, name, rec)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, noInstance(name)
+	}
+	return rec, nil
+}
+
+// allocIDs reserves a host id range for an instance: the first free slot,
+// taken by creating its key (which fails if another node took it first).
+func (n *Node) allocIDs(ctx context.Context, inst string) (uint32, error) {
+	used := map[string]bool{}
+	if keys, err := n.st.ids.ListKeys(ctx); err == nil {
+		for k := range keys.Keys() {
+			used[k] = true
+		}
+	}
+	for k := 0; k < ipc.IDSlots; k++ {
+		key := fmt.Sprintf("slot.%d", k)
+		if used[key] {
+			continue
+		}
+		if _, err := n.st.ids.Create(ctx, key, []byte(inst)); err != nil {
+			if errors.Is(err, jetstream.ErrKeyExists) {
+				continue
+			}
+			return 0, fmt.Errorf("allocate host ids: %w", err)
+		}
+		return uint32(ipc.HostIDBase + k*ipc.IDRange), nil
+	}
+	return 0, ipc.Errorf(ipc.ENOSPC, "no free host id range (%d instances)", ipc.IDSlots)
+}
+
+// freeIDs releases an instance's host id range.
+func (n *Node) freeIDs(ctx context.Context, base uint32) error {
+	if base < ipc.HostIDBase {
+		return nil
+	}
+	return n.st.ids.Purge(ctx, fmt.Sprintf("slot.%d", (base-ipc.HostIDBase)/ipc.IDRange))
+}

@@ -1,6 +1,7 @@
 package libvos
 
 import (
+	"context"
 	"errors"
 	"io"
 	"io/fs"
@@ -9,13 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/vos-os/vos/ipc"
-)
-
-// Read-ahead: once a File is read sequentially, it keeps raWindow chunks
-// of raChunk..MaxIO bytes in flight ahead of the reader.
-const (
-	raWindow = 4
-	raChunk  = 128 << 10
+	"github.com/vos-os/vos/ipc/fsclient"
 )
 
 var (
@@ -34,22 +29,19 @@ type File struct {
 	flag int
 	dir  bool
 
-	closed  atomic.Bool
-	io      sync.RWMutex   // every operation holds it for reading; Close for writing
-	pending sync.WaitGroup // read-ahead messages in flight
+	closed atomic.Bool
+	io     sync.RWMutex // every operation holds it for reading; Close for writing
 
 	mu      sync.Mutex // guards what follows; held across Read, Write, Seek, ReadDir
 	off     int64
-	lastEnd int64       // where the last Read ended: a Read from there is sequential
-	size    int64       // the size the last reply reported
-	ra      []*prefetch // read-ahead chunks, contiguous, in file order
+	rd      *fsclient.ReadAhead // Read's; it knows the size the last reply reported
 	dirBuf  []ipc.Dirent
 	dirNext string // the name after which the next readdir page starts
 	dirDone bool
 }
 
 func newFile(o *OS, name string, flag int, a *ipc.Attr) *File {
-	return &File{o: o, name: name, ino: a.Ino, flag: flag, dir: a.IsDir(), lastEnd: -1, size: a.Size}
+	return &File{o: o, name: name, ino: a.Ino, flag: flag, dir: a.IsDir(), rd: o.fsc.NewReadAhead(a.Ino, a.Size)}
 }
 
 // Name returns the name the file was opened with.
@@ -111,115 +103,12 @@ func (f *File) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// readLocked serves p from read-ahead where it can and reads the rest.
-// Precondition: f.mu is held.
+// readLocked reads p at the file offset, served by read-ahead when
+// reads are sequential. Precondition: f.mu is held.
 func (f *File) readLocked(p []byte) (n int, eof bool, err error) {
-	off := f.off
-	sequential := off == f.lastEnd
-	if !sequential {
-		f.dropReadAhead()
-	}
-	for n < len(p) && len(f.ra) > 0 {
-		pf := f.ra[0]
-		<-pf.done
-		at := off + int64(n) - pf.off
-		if pf.err != nil || !pf.fresh(f.o) || at < 0 || at > int64(len(pf.data)) {
-			f.dropReadAhead()
-			break
-		}
-		c := copy(p[n:], pf.data[at:])
-		n += c
-		f.size = pf.size
-		if int(at)+c == len(pf.data) {
-			f.ra = f.ra[1:]
-			pf.release()
-			if len(pf.data) < pf.want {
-				eof = true
-				f.dropReadAhead()
-			}
-		}
-	}
-	if n < len(p) && !eof {
-		m, size, rerr := f.o.readAt(f.ino, p[n:], off+int64(n))
-		n += m
-		f.size = size
-		if rerr != nil {
-			f.off += int64(n)
-			f.lastEnd = -1
-			f.dropReadAhead()
-			return n, false, rerr
-		}
-		eof = n < len(p)
-	}
+	n, eof, err = f.rd.Read(context.Background(), p, f.off)
 	f.off += int64(n)
-	f.lastEnd = f.off
-	if sequential && !eof {
-		f.readAhead(len(p))
-	}
-	return n, eof, nil
-}
-
-// prefetch is one read-ahead message.
-type prefetch struct {
-	off  int64
-	want int
-	buf  *[]byte
-	data []byte // what was read, once done is closed
-	size int64
-	err  error
-	done chan struct{}
-	// gen is o.wstart when it was sent, or 0 if a write was in flight
-	// then: data is stale if any write through the OS started since.
-	gen uint64
-}
-
-func (pf *prefetch) fresh(o *OS) bool { return pf.gen != 0 && o.wstart.Load()+1 == pf.gen }
-
-func (pf *prefetch) release() {
-	if pf.buf != nil {
-		putChunk(pf.buf)
-		pf.buf = nil
-	}
-}
-
-// readAhead tops the read-ahead window up. Precondition: f.mu is held.
-func (f *File) readAhead(readLen int) {
-	chunk := min(max(2*readLen, raChunk), ipc.MaxIO)
-	next := f.off
-	if k := len(f.ra); k > 0 {
-		next = f.ra[k-1].off + int64(f.ra[k-1].want)
-	}
-	for len(f.ra) < raWindow && next < f.size {
-		// wend before wstart: equal means no write was in flight.
-		e := f.o.wend.Load()
-		s := f.o.wstart.Load()
-		pf := &prefetch{off: next, want: chunk, buf: getChunk(), done: make(chan struct{})}
-		if s == e {
-			pf.gen = s + 1 // +1 keeps 0 free to mean "stale"
-		}
-		f.pending.Add(1)
-		go func() {
-			defer f.pending.Done()
-			defer close(pf.done)
-			n, size, err := f.o.readChunk(f.ino, (*pf.buf)[:pf.want], pf.off)
-			pf.data, pf.size, pf.err = (*pf.buf)[:n], size, err
-		}()
-		f.ra = append(f.ra, pf)
-		next += int64(chunk)
-	}
-}
-
-// dropReadAhead forgets the read-ahead chunks; those in flight finish on
-// their own. Precondition: f.mu is held.
-func (f *File) dropReadAhead() {
-	for _, pf := range f.ra {
-		select {
-		case <-pf.done:
-			pf.release()
-		default: // still being written into: leave the buffer to the GC
-		}
-	}
-	f.ra = nil
+	return n, eof, err
 }
 
 // ReadAt reads len(p) bytes at off, as os.File.ReadAt: fewer only at end
@@ -235,7 +124,7 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, pathErr("readat", f.name, errNegativeOffset)
 	}
-	n, _, err := f.o.readAt(f.ino, p, off)
+	n, _, err := f.o.fsc.ReadAt(context.Background(), f.ino, p, off)
 	if err != nil {
 		return n, pathErr("read", f.name, err)
 	}
@@ -260,17 +149,17 @@ func (f *File) Write(p []byte) (int, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.dropReadAhead()
+	f.rd.Reset()
 	var n int
 	var err error
 	if f.flag&os.O_APPEND != 0 {
 		var size int64
-		n, size, err = f.o.appendAll(f.ino, p)
+		n, size, err = f.o.fsc.Append(context.Background(), f.ino, p)
 		if err == nil {
 			f.off = size
 		}
 	} else {
-		n, err = f.o.writeAt(f.ino, p, f.off)
+		n, err = f.o.fsc.WriteAt(context.Background(), f.ino, p, f.off)
 		f.off += int64(n)
 	}
 	if err != nil {
@@ -298,7 +187,7 @@ func (f *File) WriteAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, pathErr("writeat", f.name, errNegativeOffset)
 	}
-	n, err := f.o.writeAt(f.ino, p, off)
+	n, err := f.o.fsc.WriteAt(context.Background(), f.ino, p, off)
 	if err != nil {
 		return n, pathErr("write", f.name, err)
 	}
@@ -340,13 +229,7 @@ func (f *File) Seek(offset int64, whence int) (int64, error) {
 	return pos, nil
 }
 
-func (f *File) getattr() (*ipc.Attr, error) {
-	var rep ipc.FSAttrRep
-	if err := f.o.call(ipc.OpFSGetattr, &ipc.FSGetattrReq{Ino: f.ino}, &rep); err != nil {
-		return nil, err
-	}
-	return &rep.Attr, nil
-}
+func (f *File) getattr() (*ipc.Attr, error) { return f.o.fsc.Getattr(context.Background(), f.ino) }
 
 // Stat returns the open file's FileInfo (its inode's, even if unlinked).
 func (f *File) Stat() (fs.FileInfo, error) {
@@ -367,14 +250,7 @@ func (f *File) setattr(op string, req *ipc.FSSetattrReq) error {
 	}
 	defer f.io.RUnlock()
 	req.Ino = f.ino
-	call := func() error { return f.o.call(ipc.OpFSSetattr, req, nil) }
-	var err error
-	if req.Valid&ipc.SetSize != 0 {
-		err = f.o.mutating(call)
-	} else {
-		err = call()
-	}
-	if err != nil {
+	if _, err := f.o.fsc.Setattr(context.Background(), req); err != nil {
 		return pathErr(op, f.name, err)
 	}
 	return nil
@@ -409,7 +285,7 @@ func (f *File) Sync() error {
 		return err
 	}
 	defer f.io.RUnlock()
-	if err := f.o.call(ipc.OpFSFsync, &ipc.FSFsyncReq{Ino: f.ino}, nil); err != nil {
+	if err := f.o.fsc.Fsync(context.Background(), f.ino); err != nil {
 		return pathErr("sync", f.name, err)
 	}
 	return nil
@@ -424,13 +300,10 @@ func (f *File) Close() error {
 	if !f.closed.CompareAndSwap(false, true) {
 		return pathErr("close", f.name, fs.ErrClosed)
 	}
-	f.io.Lock() // waits for operations in progress
-	f.mu.Lock()
-	f.dropReadAhead()
-	f.mu.Unlock()
+	f.io.Lock() // waits for operations in progress; none starts after
 	f.io.Unlock()
-	f.pending.Wait()
-	if err := f.o.call(ipc.OpFSClose, &ipc.FSCloseReq{Ino: f.ino}, nil); err != nil {
+	f.rd.Close() // read-ahead still in flight must not outlive the open
+	if err := f.o.fsc.Close(context.Background(), f.ino); err != nil {
 		return pathErr("close", f.name, err)
 	}
 	return nil
@@ -455,8 +328,8 @@ func (f *File) ReadDir(n int) ([]fs.DirEntry, error) {
 			if f.dirDone {
 				break
 			}
-			var rep ipc.FSReaddirRep
-			if err := f.o.call(ipc.OpFSReaddir, &ipc.FSReaddirReq{At: f.ino, After: f.dirNext}, &rep); err != nil {
+			rep, err := f.o.fsc.Readdir(context.Background(), f.ino, "", f.dirNext)
+			if err != nil {
 				return out, pathErr("readdirent", f.name, err)
 			}
 			f.dirBuf = rep.Entries
@@ -486,7 +359,7 @@ func (f *File) Readdirnames(n int) ([]string, error) {
 }
 
 // readAll reads the whole file from the start, in one pipelined read when
-// the file's size at open is still right.
+// the size last seen is still right.
 func (f *File) readAll() ([]byte, error) {
 	if err := f.begin("read"); err != nil {
 		return nil, err
@@ -495,90 +368,22 @@ func (f *File) readAll() ([]byte, error) {
 	if err := f.readable("read"); err != nil {
 		return nil, err
 	}
-	// +512 notices a file that grew since open without another round trip.
-	buf := make([]byte, f.size+512)
-	n := 0
-	for {
-		m, _, err := f.o.readAt(f.ino, buf[n:], int64(n))
-		n += m
-		if err != nil {
-			return buf[:n], pathErr("read", f.name, err)
-		}
-		if n < len(buf) {
-			return buf[:n], nil
-		}
-		buf = append(buf, make([]byte, len(buf))...)
+	f.mu.Lock()
+	size := f.rd.Size()
+	f.mu.Unlock()
+	data, err := f.o.fsc.ReadAll(context.Background(), f.ino, size)
+	if err != nil {
+		return data, pathErr("read", f.name, err)
 	}
+	return data, nil
 }
 
 // WriteTo copies the file from its offset to w, keeping several MaxIO
 // reads in flight; io.Copy uses it.
 func (f *File) WriteTo(w io.Writer) (int64, error) {
-	if err := f.begin("read"); err != nil {
-		return 0, err
-	}
-	defer f.io.RUnlock()
-	if err := f.readable("read"); err != nil {
-		return 0, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.dropReadAhead()
-	f.lastEnd = -1
-	type chunk struct {
-		buf  *[]byte
-		n    int
-		size int64
-		err  error
-		done chan struct{}
-	}
-	var q []*chunk
-	defer func() {
-		for _, c := range q {
-			<-c.done
-			putChunk(c.buf)
-		}
-	}()
-	next := f.off
-	issue := func() {
-		c := &chunk{buf: getChunk(), done: make(chan struct{})}
-		off := next
-		go func() {
-			defer close(c.done)
-			c.n, c.size, c.err = f.o.readChunk(f.ino, *c.buf, off)
-		}()
-		q = append(q, c)
-		next += ipc.MaxIO
-	}
-	issue()
-	var total int64
-	for len(q) > 0 {
-		c := q[0]
-		<-c.done
-		q = q[1:]
-		if c.err != nil {
-			putChunk(c.buf)
-			return total, pathErr("read", f.name, c.err)
-		}
-		m, werr := w.Write((*c.buf)[:c.n])
-		putChunk(c.buf)
-		total += int64(m)
-		f.off += int64(m)
-		if werr != nil {
-			return total, werr
-		}
-		if c.n < ipc.MaxIO {
-			break // end of file
-		}
-		// Keep the window full, up to the size the server reported.
-		for len(q) < inflight && next < c.size {
-			issue()
-		}
-		if len(q) == 0 {
-			break // read up to the size: end of file
-		}
-	}
-	return total, nil
+	return f.copyAt("read", func(off int64) (int64, error, error) {
+		return f.o.fsc.WriteTo(context.Background(), f.ino, off, w)
+	})
 }
 
 // ReadFrom copies r to the file at its offset in MaxIO messages, several
@@ -588,70 +393,35 @@ func (f *File) ReadFrom(r io.Reader) (int64, error) {
 		// Appends must land in order: one at a time through Write.
 		return io.Copy(writerOnly{f}, r)
 	}
-	if err := f.begin("write"); err != nil {
+	return f.copyAt("write", func(off int64) (int64, error, error) {
+		return f.o.fsc.ReadFrom(context.Background(), f.ino, off, r)
+	})
+}
+
+// copyAt runs a pipelined copy from the file offset, which moves by what
+// was copied; op ("read" or "write") is the file's side of it. Errors of
+// the file are *fs.PathErrors, those of the other side are passed on.
+func (f *File) copyAt(op string, copy func(off int64) (n int64, fsErr, ioErr error)) (int64, error) {
+	if err := f.begin(op); err != nil {
 		return 0, err
 	}
 	defer f.io.RUnlock()
-	if err := f.writable("write"); err != nil {
+	check := f.readable
+	if op == "write" {
+		check = f.writable
+	}
+	if err := check(op); err != nil {
 		return 0, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.dropReadAhead()
-	f.o.wstart.Add(1)
-	defer f.o.wend.Add(1)
-	type chunk struct {
-		want, n int
-		err     error
+	f.rd.Reset()
+	n, fsErr, ioErr := copy(f.off)
+	f.off += n
+	if fsErr != nil {
+		return n, pathErr(op, f.name, fsErr)
 	}
-	var (
-		cs     []*chunk
-		wg     sync.WaitGroup
-		failed atomic.Bool
-		sem    = make(chan struct{}, inflight)
-		rerr   error
-	)
-	off := f.off
-	for !failed.Load() {
-		buf := getChunk()
-		m, err := io.ReadFull(r, *buf)
-		if m > 0 {
-			c := &chunk{want: m}
-			cs = append(cs, c)
-			sem <- struct{}{}
-			wg.Add(1)
-			go func(off int64) {
-				defer wg.Done()
-				c.n, _, c.err = f.o.writeChunk(f.ino, (*buf)[:m], off, false)
-				if c.err != nil {
-					failed.Store(true)
-				}
-				putChunk(buf)
-				<-sem
-			}(off)
-			off += int64(m)
-		} else {
-			putChunk(buf)
-		}
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			break
-		}
-		if err != nil {
-			rerr = err
-			break
-		}
-	}
-	wg.Wait()
-	var total int64
-	for _, c := range cs {
-		total += int64(c.n)
-		if c.err != nil {
-			f.off += total
-			return total, pathErr("write", f.name, c.err)
-		}
-	}
-	f.off += total
-	return total, rerr
+	return n, ioErr
 }
 
 // writerOnly hides ReadFrom so io.Copy does not call it again.

@@ -86,18 +86,18 @@ func ModeFromLinux(mode uint32) fs.FileMode {
 // fileInfo is an fs.FileInfo made from an inode's attributes.
 type fileInfo struct {
 	name string
-	attr ipc.Attr
+	attr Attr
 }
 
-func newFileInfo(name string, a *ipc.Attr) *fileInfo { return &fileInfo{name: name, attr: *a} }
+func newFileInfo(name string, a *ipc.Attr) *fileInfo { return &fileInfo{name: name, attr: attrOf(a)} }
 
 func (fi *fileInfo) Name() string       { return fi.name }
 func (fi *fileInfo) Size() int64        { return fi.attr.Size }
 func (fi *fileInfo) Mode() fs.FileMode  { return ModeFromLinux(fi.attr.Mode) }
-func (fi *fileInfo) ModTime() time.Time { return time.Unix(0, fi.attr.Mtime) }
-func (fi *fileInfo) IsDir() bool        { return fi.attr.IsDir() }
+func (fi *fileInfo) ModTime() time.Time { return fi.attr.Mtime }
+func (fi *fileInfo) IsDir() bool        { return fi.attr.Mode&ipc.S_IFMT == ipc.S_IFDIR }
 
-// Sys returns the *ipc.Attr: inode, links, owner, times.
+// Sys returns the *Attr: inode, links, owner, times.
 func (fi *fileInfo) Sys() any { return &fi.attr }
 
 func (fi *fileInfo) String() string { return fs.FormatFileInfo(fi) }

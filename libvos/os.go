@@ -10,11 +10,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/vos-os/vos/ipc"
+	"github.com/vos-os/vos/ipc/fsclient"
 )
 
 // OS is one process's view of its instance: the connection its calls go
@@ -23,45 +23,44 @@ import (
 type OS struct {
 	c    *ipc.Conn
 	inst string
-	fs   ipc.Endpoint
+	fsc  *fsclient.Client // every FS call; it also tells read-ahead of data changes
 
 	mu      sync.Mutex // guards cwdIno, cwdPath, umask
 	cwdIno  uint64
 	cwdPath string
 	umask   uint32
-
-	// Mutations of file data through this OS, counted when they start and
-	// when they end, so read-ahead can tell whether its data may be stale.
-	wstart, wend atomic.Uint64
 }
 
 // New returns the view of instance inst for the caller of c, at the root
 // directory with umask 022. Credentials are whatever c carries: the kernel
 // may assert them with c.WithCred.
 func New(c *ipc.Conn, inst string) *OS {
-	return &OS{c: c, inst: inst, fs: ipc.ServerEndpoint(inst, ipc.RoleFS),
+	return &OS{c: c, inst: inst, fsc: fsclient.New(c, inst),
 		cwdIno: ipc.RootIno, cwdPath: "/", umask: 0o022}
 }
 
 // A VOS-native process gets its OS from its environment with FromEnv
 // (proc.go) rather than New.
 
-// Conn returns the connection the OS calls over.
-func (o *OS) Conn() *ipc.Conn { return o.c }
+// Clone returns another view of the instance for the same caller, over
+// the same connection, starting in o's current directory with o's umask:
+// changing its directory or umask leaves o's alone (a subshell's cd).
+func (o *OS) Clone() *OS {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return &OS{c: o.c, inst: o.inst, fsc: o.fsc, cwdIno: o.cwdIno, cwdPath: o.cwdPath, umask: o.umask}
+}
 
 // Instance returns the instance's name.
 func (o *OS) Instance() string { return o.inst }
 
 func (o *OS) call(op ipc.Op, req, rep any) error {
-	return o.c.Call(context.Background(), o.fs, op, req, rep)
+	return o.fsc.Call(context.Background(), op, req, rep)
 }
 
-// mutating brackets a call that changes file data (write, truncate).
-func (o *OS) mutating(f func() error) error {
-	o.wstart.Add(1)
-	defer o.wend.Add(1)
-	return f()
-}
+// mutating brackets a call that changes file data (a truncate), so that
+// read-ahead sent before it is not trusted after it.
+func (o *OS) mutating(f func() error) error { return o.fsc.Mutating(f) }
 
 // resolve checks a name as the kernel's getname does and returns the
 // directory it resolves from: the root for an absolute name, the current
@@ -549,12 +548,12 @@ func (o *OS) Umask(mask int) int {
 }
 
 // Statfs returns the filesystem's totals.
-func (o *OS) Statfs() (*ipc.FSStatfsRep, error) {
+func (o *OS) Statfs() (*FSStat, error) {
 	var rep ipc.FSStatfsRep
 	if err := o.call(ipc.OpFSStatfs, &ipc.FSStatfsReq{}, &rep); err != nil {
 		return nil, pathErr("statfs", "/", err)
 	}
-	return &rep, nil
+	return &FSStat{Bsize: rep.Bsize, Blocks: rep.Blocks, Bfree: rep.Bfree, Files: rep.Files, Ffree: rep.Ffree, NameMax: rep.NameMax}, nil
 }
 
 // Access checks the caller's access to the named file as access(2):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -28,8 +29,12 @@ func FromEnv() (*OS, error) {
 		return nil, fmt.Errorf("libvos: %w", err)
 	}
 	pid := strconv.Itoa(e.PID)
+	pass, err := readCredential(e.CredFD)
+	if err != nil {
+		return nil, fmt.Errorf("libvos: %w", err)
+	}
 	nc, err := nats.Connect(e.URL,
-		nats.UserInfo(e.User, e.Pass),
+		nats.UserInfo(e.User, pass),
 		nats.CustomInboxPrefix(ipc.InboxPrefix(e.Instance, pid)),
 		nats.Name("vos-"+e.Instance+"-"+pid),
 		nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
@@ -45,6 +50,21 @@ func FromEnv() (*OS, error) {
 		}
 	}
 	return o, nil
+}
+
+// readCredential reads the process's password from the descriptor its
+// node gave it, and closes it: no later program can find it there.
+func readCredential(fd int) (string, error) {
+	if fd < 3 {
+		return "", errors.New("no credential descriptor (VOS_CRED_FD)")
+	}
+	f := os.NewFile(uintptr(fd), "credential")
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 4096))
+	if err != nil {
+		return "", fmt.Errorf("read credential: %w", err)
+	}
+	return string(b), nil
 }
 
 var (
@@ -81,21 +101,26 @@ func (o *OS) Getppid() (int, error) {
 }
 
 // ProcessInfo describes a process (0: the caller).
-func (o *OS) ProcessInfo(pid int) (*ipc.ProcInfo, error) {
+func (o *OS) ProcessInfo(pid int) (*ProcInfo, error) {
 	var info ipc.ProcInfo
 	if err := o.pmCall(context.Background(), ipc.OpPMInfo, &ipc.PMInfoReq{PID: pid}, &info); err != nil {
 		return nil, &os.SyscallError{Syscall: "getpid", Err: err}
 	}
-	return &info, nil
+	p := procInfoOf(&info)
+	return &p, nil
 }
 
 // Processes lists the instance's processes.
-func (o *OS) Processes() ([]ipc.ProcInfo, error) {
+func (o *OS) Processes() ([]ProcInfo, error) {
 	var rep ipc.PMPsRep
 	if err := o.pmCall(context.Background(), ipc.OpPMPs, &ipc.PMPsReq{}, &rep); err != nil {
 		return nil, err
 	}
-	return rep.Procs, nil
+	procs := make([]ProcInfo, len(rep.Procs))
+	for i := range rep.Procs {
+		procs[i] = procInfoOf(&rep.Procs[i])
+	}
+	return procs, nil
 }
 
 // Kill sends sig to pid (or to process group -pid), as kill(2).
@@ -119,26 +144,13 @@ type ProcAttr struct {
 	Dir  string   // working directory (default: the caller's)
 	Env  []string // KEY=value
 	Node string   // "" for the least-loaded node
-	// Stdin, Stdout and Stderr: Null(), Stream(subject), FileIn/FileOut.
-	// The zero value is /dev/null.
-	Stdin, Stdout, Stderr ipc.Stdio
-	Tty                   *ipc.Tty
-	// Pgid: 0 joins the caller's group, -1 leads a new one.
+	// Stdin, Stdout and Stderr: Null(), Stream(subject), a Pipe's Stdio,
+	// FileIn/FileOut. The zero value is /dev/null.
+	Stdin, Stdout, Stderr Stdio
+	Tty                   *Tty
+	// Pgid: 0 joins the caller's group, -1 leads a new one, >0 joins that
+	// group.
 	Pgid int
-}
-
-// Null is /dev/null.
-func Null() ipc.Stdio { return ipc.Stdio{Kind: ipc.StdioNull} }
-
-// Stream is a stream subject (a pipe, or another process's stdio).
-func Stream(subject string) ipc.Stdio { return ipc.Stdio{Kind: ipc.StdioStream, Subject: subject} }
-
-// FileIn reads an instance file as stdin.
-func FileIn(path string) ipc.Stdio { return ipc.Stdio{Kind: ipc.StdioFile, Path: path} }
-
-// FileOut writes an instance file (truncated, or appended to).
-func FileOut(path string, appendTo bool) ipc.Stdio {
-	return ipc.Stdio{Kind: ipc.StdioFile, Path: path, Append: appendTo}
 }
 
 // Process is a started process.
@@ -160,7 +172,10 @@ func (o *OS) StartProcess(prog string, args []string, attr *ProcAttr) (*Process,
 		dir, _ = o.Getwd()
 	}
 	req := &ipc.PMSpawnReq{Prog: prog, Args: args, Env: attr.Env, Dir: dir, Node: attr.Node,
-		Stdin: attr.Stdin, Stdout: attr.Stdout, Stderr: attr.Stderr, Tty: attr.Tty, Pgid: attr.Pgid}
+		Stdin: attr.Stdin.msg(), Stdout: attr.Stdout.msg(), Stderr: attr.Stderr.msg(), Pgid: attr.Pgid}
+	if t := attr.Tty; t != nil {
+		req.Tty = &ipc.Tty{Rows: t.Rows, Cols: t.Cols, Term: t.Term}
+	}
 	for _, s := range []*ipc.Stdio{&req.Stdin, &req.Stdout, &req.Stderr} {
 		if s.Kind == ipc.StdioFile && !strings.HasPrefix(s.Path, "/") {
 			s.Path = joinPath(dir, s.Path)
@@ -252,37 +267,6 @@ func (s *ProcessState) String() string {
 		return "signal: " + syscall.Signal(s.Sig).String()
 	}
 	return "exit status " + strconv.Itoa(s.Code)
-}
-
-// Stdio is the calling process's own standard streams, for children to
-// inherit (a stream subject, or /dev/null).
-func Stdio() (stdin, stdout, stderr ipc.Stdio) {
-	pick := func(s string) ipc.Stdio {
-		if s != "" {
-			return Stream(s)
-		}
-		return Null()
-	}
-	e, err := ipc.ProcEnvFrom(os.Getenv)
-	if err != nil {
-		return Null(), Null(), Null()
-	}
-	return pick(e.Stdin), pick(e.Stdout), pick(e.Stderr)
-}
-
-var pipeSeq atomic.Uint64
-
-// Pipe returns a new stream subject owned by the calling process, to
-// connect a writer child to a reader child: start the reader first (it
-// serves the stream), then the writers.
-func (o *OS) Pipe() string {
-	return ipc.PipeSubject(o.inst, o.Getpid(), pipeSeq.Add(1))
-}
-
-// HoldStream joins a stream as a writer without writing, so its reader
-// sees no end of file until Close: hold a pipe while starting its writers.
-func (o *OS) HoldStream(subject string) (*ipc.StreamWriter, error) {
-	return ipc.OpenStream(context.Background(), o.c, subject, 10*time.Second)
 }
 
 // WatchLifeline ends the process when its node daemon dies: the system

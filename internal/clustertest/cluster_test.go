@@ -89,7 +89,7 @@ func (c *cluster) mustVos(n *node, args ...string) string {
 
 func (c *cluster) waitUp(want int) {
 	c.t.Helper()
-	if err := c.WaitUp(want, 90*time.Second); err != nil {
+	if err := c.WaitUp(want, testutil.Patience); err != nil {
 		c.t.Fatal(err)
 	}
 }
@@ -196,7 +196,7 @@ func crossNode(t *testing.T, c *cluster, n1, n2, n3 *node) {
 			c.vos(n3, "umount", dir)
 			_ = mount.Wait()
 		}()
-		testutil.Eventually(t, 10*time.Second, func() error {
+		testutil.Poll(t, func() error {
 			b, err := os.ReadFile(filepath.Join(dir, "cross"))
 			if err != nil {
 				return err
@@ -289,7 +289,7 @@ func (l *load) finish(t *testing.T) {
 func migration(t *testing.T, c *cluster, via *node) {
 	ic := c.conn(via)
 	l := startLoad(t, ic, "web")
-	testutil.Eventually(t, 10*time.Second, func() error {
+	testutil.Poll(t, func() error {
 		if l.ok.Load() < 100 {
 			return fmt.Errorf("%d calls", l.ok.Load())
 		}
@@ -306,7 +306,7 @@ func migration(t *testing.T, c *cluster, via *node) {
 		if got := c.where(via, "web", role); got != to {
 			t.Errorf("%s runs on %s after migrating to %s", role, got, to)
 		}
-		testutil.Eventually(t, 10*time.Second, func() error { // the load goes on
+		testutil.Poll(t, func() error { // the load goes on
 			if l.ok.Load() < before+50 {
 				return fmt.Errorf("load stalled after moving %s", role)
 			}
@@ -392,7 +392,7 @@ func failover(t *testing.T, c *cluster) {
 			}
 		}()
 	}
-	testutil.Eventually(t, 10*time.Second, func() error {
+	testutil.Poll(t, func() error {
 		n := 0
 		acked.Range(func(any, any) bool { n++; return true })
 		if n < 100 {
@@ -402,7 +402,7 @@ func failover(t *testing.T, c *cluster) {
 	})
 	killed := time.Now()
 	c.stop(fsNode, syscall.SIGKILL)
-	testutil.Eventually(t, 60*time.Second, func() error {
+	testutil.Poll(t, func() error {
 		if lastAck.Load() <= killed.UnixNano() {
 			return errors.New("no write acknowledged since the kill")
 		}
@@ -411,7 +411,7 @@ func failover(t *testing.T, c *cluster) {
 	recovered := time.Unix(0, lastAck.Load())
 	// Let the load run on a little, then check every acknowledged write.
 	at := lastAck.Load()
-	testutil.Eventually(t, 30*time.Second, func() error {
+	testutil.Poll(t, func() error {
 		if lastAck.Load() < at+int64(500*time.Millisecond) {
 			return errors.New("load did not resume")
 		}

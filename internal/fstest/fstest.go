@@ -25,7 +25,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vos-os/vos/ipc"
 	"github.com/vos-os/vos/libvos"
 )
 
@@ -147,17 +146,16 @@ type Stat struct {
 	Atime, Mtime time.Time
 }
 
-// SysStat extracts Stat from fi.Sys(): a *syscall.Stat_t (os) or an
-// *ipc.Attr (libvos).
+// SysStat extracts Stat from fi.Sys(): a *syscall.Stat_t (os) or a
+// *libvos.Attr (libvos).
 func SysStat(t testing.TB, fi fs.FileInfo) Stat {
 	t.Helper()
 	switch s := fi.Sys().(type) {
 	case *syscall.Stat_t:
 		return Stat{Ino: s.Ino, Nlink: uint32(s.Nlink), UID: s.Uid, GID: s.Gid,
 			Atime: time.Unix(s.Atim.Sec, s.Atim.Nsec), Mtime: time.Unix(s.Mtim.Sec, s.Mtim.Nsec)}
-	case *ipc.Attr:
-		return Stat{Ino: s.Ino, Nlink: s.Nlink, UID: s.UID, GID: s.GID,
-			Atime: time.Unix(0, s.Atime), Mtime: time.Unix(0, s.Mtime)}
+	case *libvos.Attr:
+		return Stat{Ino: s.Ino, Nlink: s.Nlink, UID: s.UID, GID: s.GID, Atime: s.Atime, Mtime: s.Mtime}
 	}
 	t.Fatalf("%s: unknown Sys() type %T", fi.Name(), fi.Sys())
 	return Stat{}

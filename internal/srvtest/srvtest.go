@@ -56,10 +56,12 @@ func Start(t testing.TB, ns *server.Server, cfg srv.Config, impl srv.Impl) *Runn
 		close(r.done)
 	}()
 	t.Cleanup(func() { cancel(nil); <-r.done })
-	select { // no time limit here: go test's -timeout catches a hang
+	select {
 	case <-running:
 	case <-r.done:
 		t.Fatalf("%s server did not come up: %v", cfg.Role, r.err)
+	case <-time.After(testutil.Patience):
+		t.Fatalf("%s server did not come up", cfg.Role)
 	}
 	return r
 }
@@ -87,7 +89,7 @@ func (r *Running) Done() <-chan struct{} { return r.done }
 func (r *Running) WaitSnapshot(t testing.TB) {
 	t.Helper()
 	cfg := r.Config()
-	testutil.Eventually(t, 30*time.Second, func() error {
+	testutil.Poll(t, func() error {
 		st := r.Status()
 		if st.SnapshotSeq == 0 || st.JournalSeq-st.SnapshotSeq >= uint64(cfg.SnapshotEvery) {
 			return fmt.Errorf("snapshot at %d, journal at %d", st.SnapshotSeq, st.JournalSeq)

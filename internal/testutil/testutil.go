@@ -1,5 +1,6 @@
 // Package testutil holds what the tests share: a real embedded nats-server
-// with JetStream, and a poll helper to use instead of sleeps.
+// with JetStream, and helpers that wait for something (polls, receives)
+// instead of sleeping, with no time limit but a generous Patience.
 package testutil
 
 import (
@@ -27,7 +28,7 @@ func NATS(t testing.TB, tcp bool) *server.Server {
 		t.Fatal(err)
 	}
 	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
+	if !ns.ReadyForConnections(Patience) {
 		t.Fatal("nats-server not ready")
 	}
 	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
@@ -45,8 +46,79 @@ func Connect(t testing.TB, ns *server.Server) *nats.Conn {
 	return nc
 }
 
+// Patience bounds every wait in the tests. A test has no upper time limit
+// of its own: on a loaded machine anything may be slow, and speed goals
+// belong in the benchmarks. Nothing a test waits for should come near
+// this; it only turns a hang into a failure that says what was awaited,
+// rather than go test's -timeout ending the whole binary with a stack dump.
+const Patience = 2 * time.Minute
+
+// giveUp is when a wait that starts now gives up: after Patience, or a
+// little before the test binary's deadline (go test -timeout) if that
+// comes sooner, so that the failure is still reported.
+func giveUp(t testing.TB) time.Time {
+	at := time.Now().Add(Patience)
+	if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
+		if end, ok := d.Deadline(); ok {
+			end = end.Add(-10 * time.Second)
+			if end.Before(at) {
+				at = end
+			}
+		}
+	}
+	return at
+}
+
+// Until calls cond until it returns nil, backing off from 1 ms to 50 ms
+// between calls, and returns nil, or cond's last error once Patience has
+// passed. It is for waits whose failure is not the test's (cleanups).
+func Until(t testing.TB, cond func() error) error {
+	t.Helper()
+	end := giveUp(t)
+	backoff := time.Millisecond
+	for {
+		err := cond()
+		if err == nil || time.Now().After(end) {
+			return err
+		}
+		time.Sleep(backoff)
+		backoff = min(2*backoff, 50*time.Millisecond)
+	}
+}
+
+// Poll waits until cond returns nil, as Until does, and fails the test
+// with cond's last error if that does not happen within Patience. Use it
+// instead of sleeping to "give it time".
+func Poll(t testing.TB, cond func() error) {
+	t.Helper()
+	start := time.Now()
+	if err := Until(t, cond); err != nil {
+		t.Fatalf("still not so after waiting %v: %v", time.Since(start).Round(time.Second), err)
+	}
+}
+
+// Recv waits for a value from ch and returns it, failing the test, with
+// what was awaited, if none comes within Patience.
+func Recv[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	start := time.Now()
+	timer := time.NewTimer(time.Until(giveUp(t)))
+	defer timer.Stop()
+	select {
+	case v := <-ch:
+		return v
+	case <-timer.C:
+		t.Fatalf("%s: nothing after waiting %v", what, time.Since(start).Round(time.Second))
+		var zero T
+		return zero
+	}
+}
+
 // Eventually polls cond every 10 ms until it returns nil or the timeout
 // passes, and then fails the test with cond's last error.
+//
+// Deprecated: its timeout is an upper time limit inside a test, which
+// flakes on a loaded machine; use Poll.
 func Eventually(t testing.TB, timeout time.Duration, cond func() error) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vos-os/vos/internal/testutil"
 	"github.com/vos-os/vos/ipc"
 	"github.com/vos-os/vos/kernel/bus"
 )
@@ -90,7 +91,7 @@ func StartCluster(bin, dir string, size int) (*Cluster, error) {
 			return nil, err
 		}
 	}
-	if err := c.WaitUp(size, 90*time.Second); err != nil {
+	if err := c.WaitUp(size, testutil.Patience); err != nil {
 		c.StopAll()
 		return nil, err
 	}

@@ -18,7 +18,18 @@ import (
 	"github.com/vos-os/vos/internal/testutil"
 	"github.com/vos-os/vos/ipc"
 	"github.com/vos-os/vos/kernel"
+	"github.com/vos-os/vos/kernel/systask"
 )
+
+// Main is the TestMain of every package whose tests start nodes: a node
+// re-executes its own binary as the init of a confined program (and its
+// FUSE server), so the test binary must dispatch that before it runs tests.
+func Main(m *testing.M) {
+	if code, ok := systask.Reexec(); ok {
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
 
 // Node starts a node named name, listening on a random loopback port; it
 // is shut down when the test ends. Its processes run the image's vosbox,
@@ -52,7 +63,7 @@ func Up(t testing.TB, n *kernel.Node, manifest string) *ipc.CtlUpRep {
 func WaitRunning(t testing.TB, n *kernel.Node, inst string) *ipc.CtlTopologyRep {
 	t.Helper()
 	var top ipc.CtlTopologyRep
-	testutil.Eventually(t, 30*time.Second, func() error {
+	testutil.Poll(t, func() error {
 		if err := n.Conn().Call(context.Background(), ipc.CtlEndpoint(), ipc.OpCtlTopology, &ipc.CtlTopologyReq{Name: inst}, &top); err != nil {
 			return err
 		}
@@ -95,7 +106,7 @@ func Crash(t testing.TB, n *kernel.Node, inst, role string) {
 	if err := n.Conn().Call(context.Background(), ipc.CtlEndpoint(), ipc.OpCtlCrash, &ipc.CtlCrashReq{Name: inst, Role: role}, nil); err != nil {
 		t.Fatal(err)
 	}
-	testutil.Eventually(t, 30*time.Second, func() error {
+	testutil.Poll(t, func() error {
 		top := WaitRunning(t, n, inst)
 		for _, s := range top.Servers {
 			if s.Role == role && s.Restarts <= restarts {

@@ -52,6 +52,27 @@ type Options struct {
 type Server struct {
 	ns     *server.Server
 	secret []byte
+	procs  *procCreds
+}
+
+// procCreds are the credentials of the processes this node runs: a random
+// password per process, valid from its spawn until its exit, never derived
+// from the cluster secret, so nothing a process holds outlives it.
+type procCreds struct {
+	mu sync.Mutex
+	m  map[string]procCred // user -> credential
+}
+
+type procCred struct {
+	pass        string
+	incarnation string // the instance's incarnation it was issued in
+}
+
+func (p *procCreds) check(user, pass string) bool {
+	p.mu.Lock()
+	c, ok := p.m[user]
+	p.mu.Unlock()
+	return ok && hmac.Equal([]byte(pass), []byte(c.pass))
 }
 
 // Start starts the server and waits until it accepts connections.
@@ -59,13 +80,14 @@ func Start(o Options) (*Server, error) {
 	if len(o.Secret) == 0 {
 		return nil, errors.New("bus: no cluster secret")
 	}
+	procs := &procCreds{m: map[string]procCred{}}
 	sopts := &server.Options{
 		ServerName:                 o.Name,
 		JetStream:                  true,
 		StoreDir:                   o.Dir,
 		NoSigs:                     true,
 		MaxPayload:                 MaxPayload,
-		CustomClientAuthentication: authenticator{secret: o.Secret},
+		CustomClientAuthentication: authenticator{secret: o.Secret, procs: procs},
 		DisableJetStreamBanner:     true,
 		// A peer that is down is retried every second: say so once a minute.
 		ConnectErrorReports:   60,
@@ -121,7 +143,7 @@ func Start(o Options) (*Server, error) {
 		}
 		return nil, fmt.Errorf("bus: nats-server %s: %s", o.Name, msg)
 	}
-	return &Server{ns: ns, secret: o.Secret}, nil
+	return &Server{ns: ns, secret: o.Secret, procs: procs}, nil
 }
 
 func splitHostPort(hp string) (string, int, error) {
@@ -153,6 +175,70 @@ func (s *Server) Connect(user, name string, extra ...nats.Option) (*nats.Conn, e
 	return nats.Connect("", append(opts, extra...)...)
 }
 
+// IssueProcess makes the credential of a process this node starts, for
+// the instance's current incarnation: a random password, valid until
+// RevokeProcess (its exit) or RevokeInstance (vos down).
+func (s *Server) IssueProcess(inst, incarnation string, pid int) (user, pass string, err error) {
+	raw := make([]byte, 24)
+	if _, err := rand.Read(raw); err != nil {
+		return "", "", err
+	}
+	user, pass = ProcessUser(inst, pid), base64.RawURLEncoding.EncodeToString(raw)
+	s.procs.mu.Lock()
+	s.procs.m[user] = procCred{pass: pass, incarnation: incarnation}
+	s.procs.mu.Unlock()
+	return user, pass, nil
+}
+
+// RevokeProcess ends a process's credential and closes every connection
+// made with it.
+func (s *Server) RevokeProcess(inst string, pid int) {
+	user := ProcessUser(inst, pid)
+	s.procs.mu.Lock()
+	delete(s.procs.m, user)
+	s.procs.mu.Unlock()
+	s.disconnect(user)
+}
+
+// RevokeInstance ends the credentials of every process of an instance
+// issued in an incarnation other than keep ("" ends them all).
+func (s *Server) RevokeInstance(inst, keep string) {
+	prefix := ProcessUser(inst, 0)
+	prefix = prefix[:len(prefix)-1]
+	var users []string
+	s.procs.mu.Lock()
+	for u, c := range s.procs.m {
+		if strings.HasPrefix(u, prefix) && (keep == "" || c.incarnation != keep) {
+			delete(s.procs.m, u)
+			users = append(users, u)
+		}
+	}
+	s.procs.mu.Unlock()
+	for _, u := range users {
+		s.disconnect(u)
+	}
+}
+
+// Credential returns the live credential of a process, for the node's own
+// use (tests acting as a process).
+func (s *Server) Credential(inst string, pid int) (user, pass string, ok bool) {
+	user = ProcessUser(inst, pid)
+	s.procs.mu.Lock()
+	c, ok := s.procs.m[user]
+	s.procs.mu.Unlock()
+	return user, c.pass, ok
+}
+
+func (s *Server) disconnect(user string) {
+	cz, err := s.ns.Connz(&server.ConnzOptions{Username: true, User: user, Limit: 1 << 16})
+	if err != nil {
+		return
+	}
+	for _, ci := range cz.Conns {
+		_ = s.ns.DisconnectClientByID(ci.Cid)
+	}
+}
+
 // Shutdown stops the server and waits for it.
 func (s *Server) Shutdown() {
 	s.ns.Shutdown()
@@ -171,6 +257,17 @@ func ConnOptions(secret []byte, user, name string) []nats.Option {
 		opts = append(opts, nats.CustomInboxPrefix(ipc.InboxPrefix(inst, caller)))
 	}
 	return opts
+}
+
+// DialAs connects to a node's URL with a user and password (a process's
+// credential, say).
+func DialAs(url, user, pass, name string, extra ...nats.Option) (*nats.Conn, error) {
+	opts := []nats.Option{nats.UserInfo(user, pass), nats.Name(name), nats.Timeout(2 * time.Second),
+		nats.MaxReconnects(-1), nats.ReconnectWait(50 * time.Millisecond)}
+	if inst, caller, ok := confined(user); ok {
+		opts = append(opts, nats.CustomInboxPrefix(ipc.InboxPrefix(inst, caller)))
+	}
+	return nats.Connect(url, append(opts, extra...)...)
 }
 
 // Dial connects to a node's URL as user.
@@ -236,11 +333,19 @@ func Permissions(user string) (*server.Permissions, bool) {
 	}, true
 }
 
-type authenticator struct{ secret []byte }
+type authenticator struct {
+	secret []byte
+	procs  *procCreds
+}
 
 func (a authenticator) Check(c server.ClientAuthentication) bool {
 	o := c.GetOpts()
-	if !hmac.Equal([]byte(o.Password), []byte(Password(a.secret, o.Username))) {
+	if _, caller, ok := confined(o.Username); ok && caller != "i" {
+		// A process: only the credential issued for its life.
+		if !a.procs.check(o.Username, o.Password) {
+			return false
+		}
+	} else if !hmac.Equal([]byte(o.Password), []byte(Password(a.secret, o.Username))) {
 		return false
 	}
 	perms, ok := Permissions(o.Username)

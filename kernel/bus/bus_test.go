@@ -5,9 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/vos-os/vos/internal/testutil"
 	"github.com/vos-os/vos/ipc"
 	"github.com/vos-os/vos/kernel/bus"
 )
@@ -26,11 +26,32 @@ func start(t *testing.T, listen string) *bus.Server {
 	return s
 }
 
-func connect(t *testing.T, s *bus.Server, user string) *nats.Conn {
+// who is a user and its password ("": the one the cluster secret gives
+// it; processes have one their node issued them instead).
+type who struct{ user, pass string }
+
+var admin = who{user: bus.AdminUser}
+
+// process issues the credential of process pid of inst, as a node does
+// when it starts one.
+func process(t *testing.T, s *bus.Server, inst string, pid int) who {
 	t.Helper()
-	nc, err := s.Connect(user, "bus-test")
+	user, pass, err := s.IssueProcess(inst, "inc1", pid)
 	if err != nil {
-		t.Fatalf("connect as %s: %v", user, err)
+		t.Fatal(err)
+	}
+	return who{user, pass}
+}
+
+func connect(t *testing.T, s *bus.Server, w who) *nats.Conn {
+	t.Helper()
+	var extra []nats.Option
+	if w.pass != "" {
+		extra = append(extra, nats.UserInfo(w.user, w.pass))
+	}
+	nc, err := s.Connect(w.user, "bus-test", extra...)
+	if err != nil {
+		t.Fatalf("connect as %s: %v", w.user, err)
 	}
 	t.Cleanup(nc.Close)
 	return nc
@@ -48,9 +69,9 @@ func denied(t *testing.T, nc *nats.Conn) bool {
 
 // canPublish tells whether user may publish on subj: the server refuses it,
 // or the admin's subscriber receives it.
-func canPublish(t *testing.T, s *bus.Server, user, subj string) bool {
+func canPublish(t *testing.T, s *bus.Server, w who, subj string) bool {
 	t.Helper()
-	admin := connect(t, s, bus.AdminUser)
+	admin := connect(t, s, admin)
 	sub, err := admin.SubscribeSync(subj)
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +79,7 @@ func canPublish(t *testing.T, s *bus.Server, user, subj string) bool {
 	if err := admin.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	nc := connect(t, s, user) // a fresh connection: LastError is this publish's
+	nc := connect(t, s, w) // a fresh connection: LastError is this publish's
 	if err := nc.Publish(subj, []byte("x")); err != nil {
 		t.Fatal(err)
 	}
@@ -69,20 +90,20 @@ func canPublish(t *testing.T, s *bus.Server, user, subj string) bool {
 			t.Fatal(err)
 		}
 		if n, _, _ := sub.Pending(); n != 0 {
-			t.Errorf("%s: publish on %s refused, yet delivered", user, subj)
+			t.Errorf("%s: publish on %s refused, yet delivered", w.user, subj)
 		}
 		return false
 	}
-	if _, err := sub.NextMsg(10 * time.Second); err != nil {
-		t.Errorf("%s: publish on %s allowed but not delivered: %v", user, subj, err)
+	if _, err := sub.NextMsg(testutil.Patience); err != nil {
+		t.Errorf("%s: publish on %s allowed but not delivered: %v", w.user, subj, err)
 	}
 	return true
 }
 
 // canSubscribe tells whether user may subscribe to subj.
-func canSubscribe(t *testing.T, s *bus.Server, user, subj string) bool {
+func canSubscribe(t *testing.T, s *bus.Server, w who, subj string) bool {
 	t.Helper()
-	nc := connect(t, s, user)
+	nc := connect(t, s, w)
 	if _, err := nc.SubscribeSync(subj); err != nil {
 		t.Fatal(err)
 	}
@@ -95,16 +116,16 @@ type check struct {
 	want bool
 }
 
-func checkAll(t *testing.T, s *bus.Server, user string, pub, sub []check) {
+func checkAll(t *testing.T, s *bus.Server, w who, pub, sub []check) {
 	t.Helper()
 	for _, c := range pub {
-		if got := canPublish(t, s, user, c.subj); got != c.want {
-			t.Errorf("%s publishing %s (%s): allowed %v, want %v", user, c.what, c.subj, got, c.want)
+		if got := canPublish(t, s, w, c.subj); got != c.want {
+			t.Errorf("%s publishing %s (%s): allowed %v, want %v", w.user, c.what, c.subj, got, c.want)
 		}
 	}
 	for _, c := range sub {
-		if got := canSubscribe(t, s, user, c.subj); got != c.want {
-			t.Errorf("%s subscribing to %s (%s): allowed %v, want %v", user, c.what, c.subj, got, c.want)
+		if got := canSubscribe(t, s, w, c.subj); got != c.want {
+			t.Errorf("%s subscribing to %s (%s): allowed %v, want %v", w.user, c.what, c.subj, got, c.want)
 		}
 	}
 }
@@ -114,9 +135,8 @@ func checkAll(t *testing.T, s *bus.Server, user string, pub, sub []check) {
 // instance, another process or the journals.
 func TestProcessPermissions(t *testing.T) {
 	s := start(t, "")
-	user := bus.ProcessUser("a", 7)
 	fs := ipc.ServerEndpoint("a", ipc.RoleFS)
-	checkAll(t, s, user, []check{
+	checkAll(t, s, process(t, s, "a", 7), []check{
 		{"a call as itself", fs.Subject("7"), true},
 		{"its own stream", ipc.ProcSubject("a", 7, "out"), true},
 		{"a call as the kernel", fs.Subject(ipc.CallerKernel), false},
@@ -151,15 +171,15 @@ func TestProcessPermissions(t *testing.T) {
 func TestProcessCalls(t *testing.T) {
 	s := start(t, "")
 	ep := ipc.ServerEndpoint("a", ipc.RoleFS)
-	admin := connect(t, s, bus.AdminUser)
+	admin := connect(t, s, admin)
 	if _, err := admin.Subscribe(ep.Pattern(), func(m *nats.Msg) { _ = m.Respond([]byte("ok " + ipc.CallerOf(m.Subject))) }); err != nil {
 		t.Fatal(err)
 	}
 	if err := admin.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	nc := connect(t, s, bus.ProcessUser("a", 7))
-	m, err := nc.Request(ep.Subject("7"), []byte("hi"), 10*time.Second)
+	nc := connect(t, s, process(t, s, "a", 7))
+	m, err := nc.Request(ep.Subject("7"), []byte("hi"), testutil.Patience)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,9 +193,8 @@ func TestProcessCalls(t *testing.T) {
 // instance.
 func TestInstancePermissions(t *testing.T) {
 	s := start(t, "")
-	user := bus.InstanceUser("a")
 	fs := ipc.ServerEndpoint("a", ipc.RoleFS)
-	checkAll(t, s, user, []check{
+	checkAll(t, s, who{user: bus.InstanceUser("a")}, []check{
 		{"a call as a process", fs.Subject("7"), true},
 		{"a process's stream", ipc.ProcSubject("a", 7, "in"), true},
 		{"an event", ipc.EventSubject("a", "fs"), true},
@@ -193,42 +212,71 @@ func TestInstancePermissions(t *testing.T) {
 	})
 }
 
-// TestAuthentication: a password must be the one the cluster secret gives
-// the user, and only the admin, instance and process users exist. (Over
-// TCP, as processes connect: an in-process pipe closes before the refusal
-// is read.)
+// TestAuthentication: the admin and instance users have the password the
+// cluster secret gives them; a process has only the one its node issued it
+// for its life; no other user exists. (Over TCP, as processes connect: an
+// in-process pipe closes before the refusal is read.)
 func TestAuthentication(t *testing.T) {
 	s := start(t, "127.0.0.1:0")
-	dial := func(user, password string) error {
-		nc, err := nats.Connect(s.ClientURL(), nats.UserInfo(user, password), nats.NoReconnect())
+	dial := func(user, password string) (*nats.Conn, error) {
+		return nats.Connect(s.ClientURL(), nats.UserInfo(user, password), nats.NoReconnect())
+	}
+	refused := func(what, user, password string) {
+		t.Helper()
+		nc, err := dial(user, password)
 		if err == nil {
 			nc.Close()
 		}
-		return err
+		if !errors.Is(err, nats.ErrAuthorization) {
+			t.Errorf("%s: %v, want an authorization error", what, err)
+		}
 	}
-	for _, user := range []string{bus.AdminUser, bus.InstanceUser("a"), bus.ProcessUser("a", 7)} {
-		if err := dial(user, bus.Password(secret, user)); err != nil {
+	for _, user := range []string{bus.AdminUser, bus.InstanceUser("a")} {
+		nc, err := dial(user, bus.Password(secret, user))
+		if err != nil {
 			t.Errorf("%s with its password: %v", user, err)
+		} else {
+			nc.Close()
 		}
-		if err := dial(user, bus.Password([]byte("other-secret"), user)); !errors.Is(err, nats.ErrAuthorization) {
-			t.Errorf("%s with another cluster's password: %v, want an authorization error", user, err)
-		}
-		if err := dial(user, ""); !errors.Is(err, nats.ErrAuthorization) {
-			t.Errorf("%s without a password: %v, want an authorization error", user, err)
-		}
+		refused(user+" with another cluster's password", user, bus.Password([]byte("other-secret"), user))
+		refused(user+" without a password", user, "")
 	}
-	// Another user's password opens nothing.
-	if err := dial(bus.ProcessUser("a", 7), bus.Password(secret, bus.AdminUser)); !errors.Is(err, nats.ErrAuthorization) {
-		t.Errorf("a process with the admin's password: %v", err)
+	p7, p8 := process(t, s, "a", 7), process(t, s, "a", 8)
+	live, err := dial(p7.user, p7.pass)
+	if err != nil {
+		t.Fatalf("a process with its credential: %v", err)
 	}
-	// Names that are no user, even with the password the secret gives them.
+	defer live.Close()
+	refused("a process with the password the secret would give it", p7.user, bus.Password(secret, p7.user))
+	refused("a process with another's credential", p7.user, p8.pass)
+	refused("a process no credential was issued to", bus.ProcessUser("a", 9), "")
+	refused("the admin with a process's credential", bus.AdminUser, p7.pass)
 	for _, user := range []string{"route", "p.a.x", "p.a", "i.a.b", "x.a", ""} {
-		if err := dial(user, bus.Password(secret, user)); !errors.Is(err, nats.ErrAuthorization) {
-			t.Errorf("user %q: %v, want an authorization error", user, err)
+		refused("user "+user, user, bus.Password(secret, user))
+	}
+
+	// A process's exit ends its credential and its connections.
+	s.RevokeProcess("a", 7)
+	refused("a process after its exit", p7.user, p7.pass)
+	testutil.Poll(t, func() error {
+		if !live.IsClosed() {
+			return errors.New("the exited process's connection is open")
 		}
+		return nil
+	})
+	// vos down, or a new incarnation, ends the credentials of the old one.
+	old := p8
+	fresh, _, err := s.IssueProcess("a", "inc2", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.RevokeInstance("a", "inc2")
+	refused("a process of the old incarnation", old.user, old.pass)
+	if _, _, ok := s.Credential("a", 10); !ok {
+		t.Errorf("%s of the kept incarnation lost its credential", fresh)
 	}
 	// The admin may do anything, call as the kernel included.
-	if !canPublish(t, s, bus.AdminUser, ipc.ServerEndpoint("a", ipc.RoleFS).Subject(ipc.CallerKernel)) {
+	if !canPublish(t, s, admin, ipc.ServerEndpoint("a", ipc.RoleFS).Subject(ipc.CallerKernel)) {
 		t.Error("the admin may not call as the kernel")
 	}
 }

@@ -35,9 +35,8 @@ var (
 
 // OpendirHandle opens the directory on the server as the caller.
 func (n *node) OpendirHandle(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
-	var rep ipc.FSOpenRep
-	if e := n.m.call(ctx, ipc.OpFSOpen, &ipc.FSOpenReq{At: n.ino(), Flags: ipc.O_RDONLY | ipc.O_DIRECTORY}, &rep); e != 0 {
-		return nil, 0, e
+	if _, err := n.m.as(ctx).Open(noCancel, &ipc.FSOpenReq{At: n.ino(), Flags: ipc.O_RDONLY | ipc.O_DIRECTORY}); err != nil {
+		return nil, 0, errno(err)
 	}
 	return &dirHandle{n: n}, 0, 0
 }
@@ -57,9 +56,9 @@ func (d *dirHandle) start() {
 // fetch gets the next page from the server.
 // Precondition: d.mu is held.
 func (d *dirHandle) fetch(ctx context.Context) syscall.Errno {
-	var rep ipc.FSReaddirRep
-	if e := d.n.m.call(ctx, ipc.OpFSReaddir, &ipc.FSReaddirReq{At: d.n.ino(), After: d.after}, &rep); e != 0 {
-		return e
+	rep, err := d.n.m.as(ctx).Readdir(noCancel, d.n.ino(), "", d.after)
+	if err != nil {
+		return errno(err)
 	}
 	for _, de := range rep.Entries {
 		d.ents = append(d.ents, fuse.DirEntry{Name: de.Name, Ino: de.Ino, Mode: de.Mode & ipc.S_IFMT})
@@ -118,5 +117,5 @@ func (d *dirHandle) Releasedir(ctx context.Context, flags uint32) { d.n.m.close(
 
 // Fsyncdir makes the directory durable.
 func (d *dirHandle) Fsyncdir(ctx context.Context, flags uint32) syscall.Errno {
-	return d.n.m.callKernel(ipc.OpFSFsync, &ipc.FSFsyncReq{Ino: d.n.ino()}, nil)
+	return errno(d.n.m.kern.Fsync(noCancel, d.n.ino()))
 }

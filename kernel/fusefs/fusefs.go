@@ -1,8 +1,9 @@
 // Package fusefs is the FUSE gateway: it mounts an instance's filesystem on
 // a host directory, so that unmodified programs (a shell, the confined host
 // binaries of an instance) use VOS files through the kernel. Every FUSE
-// request becomes one FS message (ipc/fs.go) naming the parent inode and
-// one name, sent with the credentials of the process that made the request;
+// request becomes one FS message (ipc/fs.go, sent through the shared
+// client ipc/fsclient) naming the parent inode and one name, sent with the
+// credentials of the process that made the request;
 // the FS server, not the host kernel, decides what that process may do.
 //
 // Caching: the kernel keeps entries and attributes for EntryTimeout and
@@ -38,6 +39,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 	"github.com/vos-os/vos/ipc"
+	"github.com/vos-os/vos/ipc/fsclient"
 )
 
 // Defaults of Options.
@@ -100,7 +102,8 @@ func timeout(d, def time.Duration) time.Duration {
 type Gateway struct {
 	inst string
 	dir  string
-	conn *ipc.Conn // kernel caller; requests add the FUSE caller's Cred
+	fs   *fsclient.Client // kernel caller; requests add the FUSE caller's Cred
+	kern *fsclient.Client // as root
 	srv  *fuse.Server
 	root *node
 	ev   *ipc.Service // nil with NoEvents
@@ -142,18 +145,19 @@ func Mount(c *ipc.Conn, inst, dir string, opts Options) (*Gateway, error) {
 		// Hide a restart or move of the FS server from programs.
 		conn.RetryNoServer = 10 * time.Second
 	}
-	m := &Gateway{inst: inst, dir: abs, conn: conn, nodes: map[uint64]*node{},
+	fsc := fsclient.New(conn, inst)
+	m := &Gateway{inst: inst, dir: abs, fs: fsc, kern: fsc.WithCred(&ipc.Root), nodes: map[uint64]*node{},
 		expected: map[entryKey]expectation{}, done: make(chan struct{})}
 	m.ids.init(opts.ProcDir)
 
 	// The root must answer before anything is mounted: a mount whose
 	// every request fails helps nobody.
-	var root ipc.FSAttrRep
-	if err := conn.Call(context.Background(), m.ep(), ipc.OpFSGetattr, &ipc.FSGetattrReq{Ino: ipc.RootIno}, &root); err != nil {
+	root, err := fsc.Getattr(context.Background(), ipc.RootIno)
+	if err != nil {
 		return nil, fmt.Errorf("mount %s on %s: the instance's filesystem does not answer: %w", inst, abs, err)
 	}
 	m.root = &node{m: m}
-	m.root.seen(&root.Attr)
+	m.root.seen(root)
 
 	if !opts.NoEvents {
 		// Subscribe before mounting, so that no change after the first
@@ -268,27 +272,17 @@ func (m *Gateway) stopEvents() {
 	})
 }
 
-func (m *Gateway) ep() ipc.Endpoint { return ipc.ServerEndpoint(m.inst, ipc.RoleFS) }
+// as returns the FS client acting as the FUSE caller in ctx. Requests
+// that need no permission and may come with no caller (close, statfs, and
+// reads: the descriptor's access was decided at open) go through m.kern.
+func (m *Gateway) as(ctx context.Context) *fsclient.Client { return m.fs.WithCred(m.ids.cred(ctx)) }
 
-// call sends one FS request as the FUSE caller in ctx.
-func (m *Gateway) call(ctx context.Context, op ipc.Op, req, rep any) syscall.Errno {
-	return errno(m.callAs(m.ids.cred(ctx), op, req, rep))
-}
-
-// callKernel sends one FS request as root (close, statfs: requests that
-// need no permission and may come with no caller).
-func (m *Gateway) callKernel(op ipc.Op, req, rep any) syscall.Errno {
-	return errno(m.callAs(&ipc.Root, op, req, rep))
-}
-
-// callAs sends one request. The caller's context is not passed on: a
+// noCancel is the context of every FS call, not the FUSE request's: a
 // signal to the calling process interrupts its FUSE request (Go programs
 // get SIGURG all the time), and abandoning a rename or create that the
 // server may still carry out would turn a retry into a spurious EEXIST.
 // The Conn's timeout bounds every call instead.
-func (m *Gateway) callAs(cred *ipc.Cred, op ipc.Op, req, rep any) error {
-	return m.conn.WithCred(cred).Call(context.Background(), m.ep(), op, req, rep)
-}
+var noCancel = context.Background()
 
 func errno(err error) syscall.Errno {
 	if err == nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 	"github.com/vos-os/vos/ipc"
+	"github.com/vos-os/vos/ipc/fsclient"
 )
 
 // node is one VOS inode the kernel knows. It holds no file data: every
@@ -109,21 +110,21 @@ func nodeOf(in *fs.Inode) *node {
 
 // Lookup resolves one name, without following a symlink (the kernel does).
 func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	var rep ipc.FSAttrRep
-	if e := n.m.call(ctx, ipc.OpFSLookup, &ipc.FSLookupReq{At: n.ino(), Path: name, NoFollow: true}, &rep); e != 0 {
-		return nil, e
+	a, err := n.m.as(ctx).Lookup(noCancel, n.ino(), name, true)
+	if err != nil {
+		return nil, errno(err)
 	}
-	return n.child(ctx, &rep.Attr, out)
+	return n.child(ctx, a, out)
 }
 
 // Getattr reads the inode's attributes (fh or not: inodes are the handles).
 func (n *node) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	var rep ipc.FSAttrRep
-	if e := n.m.call(ctx, ipc.OpFSGetattr, &ipc.FSGetattrReq{Ino: n.ino()}, &rep); e != 0 {
-		return e
+	a, err := n.m.as(ctx).Getattr(noCancel, n.ino())
+	if err != nil {
+		return errno(err)
 	}
-	fillAttr(&rep.Attr, &out.Attr)
-	n.seen(&rep.Attr)
+	fillAttr(a, &out.Attr)
+	n.seen(a)
 	return 0
 }
 
@@ -163,14 +164,14 @@ func (n *node) Setattr(ctx context.Context, f fs.FileHandle, in *fuse.SetAttrIn,
 	if req.Valid == 0 { // only ctime, a lock owner or a file handle
 		return n.Getattr(ctx, f, out)
 	}
-	var rep ipc.FSAttrRep
 	n.begin()
-	if e := n.m.call(ctx, ipc.OpFSSetattr, &req, &rep); e != 0 {
+	a, err := n.m.as(ctx).Setattr(noCancel, &req)
+	if err != nil {
 		n.end(nil)
-		return e
+		return errno(err)
 	}
-	n.end(&rep.Attr)
-	fillAttr(&rep.Attr, &out.Attr)
+	n.end(a)
+	fillAttr(a, &out.Attr)
 	return 0
 }
 
@@ -190,22 +191,21 @@ type handle struct {
 // were cached (close-to-open); stale attributes are dropped before the
 // open returns, so the size the program sees next is the server's.
 func (n *node) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
-	var rep ipc.FSOpenRep
 	req := ipc.FSOpenReq{At: n.ino(), Flags: int(flags) & openFlags}
 	trunc := flags&syscall.O_TRUNC != 0
 	if trunc {
 		n.begin()
 	}
-	e := n.m.call(ctx, ipc.OpFSOpen, &req, &rep)
+	rep, err := n.m.as(ctx).Open(noCancel, &req)
 	if trunc {
-		if e != 0 {
+		if err != nil {
 			n.end(nil)
 		} else {
 			n.end(&rep.Attr) // the kernel truncates its cache itself
 		}
 	}
-	if e != 0 {
-		return nil, 0, e
+	if err != nil {
+		return nil, 0, errno(err)
 	}
 	return &handle{ino: n.ino(), append: flags&syscall.O_APPEND != 0}, n.opened(&rep.Attr), 0
 }
@@ -228,13 +228,12 @@ func (n *node) opened(a *ipc.Attr) (fuseFlags uint32) {
 // Create is open(2) with O_CREAT of a name in this directory. The mode
 // comes already masked by the caller's umask.
 func (n *node) Create(ctx context.Context, name string, flags, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
-	var rep ipc.FSOpenRep
 	req := ipc.FSOpenReq{At: n.ino(), Path: name, Flags: int(flags)&openFlags | ipc.O_CREAT | int(flags)&ipc.O_EXCL, Mode: mode & 0o7777}
 	done := n.m.expect(n.ino(), name)
-	e := n.m.call(ctx, ipc.OpFSOpen, &req, &rep)
-	done(e == 0 && rep.Created)
-	if e != 0 {
-		return nil, nil, 0, e
+	rep, err := n.m.as(ctx).Open(noCancel, &req)
+	done(err == nil && rep.Created)
+	if err != nil {
+		return nil, nil, 0, errno(err)
 	}
 	in, e := n.child(ctx, &rep.Attr, out)
 	if e != 0 {
@@ -254,18 +253,19 @@ func (n *node) Create(ctx context.Context, name string, flags, mode uint32, out 
 
 // close ends one open on the server.
 func (m *Gateway) close(ino uint64) {
-	_ = m.callKernel(ipc.OpFSClose, &ipc.FSCloseReq{Ino: ino}, nil)
+	_ = m.kern.Close(noCancel, ino)
 }
 
 // Read reads straight into the kernel's buffer: one message of up to
-// 1 MiB. I/O on an open file acts as the kernel (root): its access was
-// decided at open, as with any file descriptor.
+// 1 MiB (the kernel does its own read-ahead). I/O on an open file acts as
+// the kernel (root): its access was decided at open, as with any file
+// descriptor.
 func (n *node) Read(ctx context.Context, f fs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
-	rep := ipc.FSReadRep{Data: dest[:0]}
-	if e := n.m.callKernel(ipc.OpFSRead, &ipc.FSReadReq{Ino: n.ino(), Off: off, Len: len(dest)}, &rep); e != 0 {
-		return nil, e
+	k, _, err := n.m.kern.ReadAt(noCancel, n.ino(), dest, off)
+	if err != nil {
+		return nil, errno(err)
 	}
-	return fuse.ReadResultData(rep.Data), 0
+	return fuse.ReadResultData(dest[:k]), 0
 }
 
 // Write writes one message of up to 1 MiB. With O_APPEND the server puts
@@ -273,22 +273,23 @@ func (n *node) Read(ctx context.Context, f fs.FileHandle, dest []byte, off int64
 func (n *node) Write(ctx context.Context, f fs.FileHandle, data []byte, off int64) (uint32, syscall.Errno) {
 	h, _ := f.(*handle)
 	appending := h != nil && h.append
-	var rep ipc.FSWriteRep
 	n.begin()
 	// As the caller: a write by anyone but root clears set-user-ID.
-	if e := n.m.call(ctx, ipc.OpFSWrite, &ipc.FSWriteReq{Ino: n.ino(), Off: off, Data: data, Append: appending}, &rep); e != 0 {
+	// One message: the kernel sends at most MaxWrite = MaxIO bytes.
+	k, a, err := n.m.as(ctx).Write(noCancel, n.ino(), data, off, appending)
+	if err != nil {
 		n.end(nil)
-		return 0, e
+		return 0, errno(err)
 	}
-	n.end(&rep.Attr)
-	if appending && rep.Attr.Size-int64(rep.N) != off {
+	n.end(a)
+	if appending && a.Size-int64(k) != off {
 		// Another writer appended first: the kernel put our bytes at
 		// its idea of the end. Drop its pages and size, after this
 		// request (the pages are locked until it returns).
 		n.cacheGen.Store(0)
 		go n.NotifyContent(0, 0)
 	}
-	return uint32(rep.N), 0
+	return uint32(k), 0
 }
 
 // Flush is close(2): writes are acknowledged only once the server has
@@ -298,7 +299,7 @@ func (n *node) Flush(ctx context.Context, f fs.FileHandle) syscall.Errno { retur
 
 // Fsync asks the server to make the inode durable.
 func (n *node) Fsync(ctx context.Context, f fs.FileHandle, flags uint32) syscall.Errno {
-	return n.m.callKernel(ipc.OpFSFsync, &ipc.FSFsyncReq{Ino: n.ino()}, nil)
+	return errno(n.m.kern.Fsync(noCancel, n.ino()))
 }
 
 // Release is the last close of an open file: the server stops counting it.
@@ -311,22 +312,23 @@ func (n *node) Release(ctx context.Context, f fs.FileHandle) syscall.Errno {
 
 // Mkdir creates a directory; the mode comes masked by the umask.
 func (n *node) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	return n.makeEntry(ctx, name, ipc.OpFSMkdir, &ipc.FSMkdirReq{At: n.ino(), Path: name, Mode: mode & 0o7777}, out)
+	return n.makeEntry(ctx, name, out, func(c *fsclient.Client) (*ipc.Attr, error) {
+		return c.Mkdir(noCancel, n.ino(), name, mode&0o7777)
+	})
 }
 
-// makeEntry makes a new name in this directory with op (mkdir, symlink)
-// and returns its inode.
-func (n *node) makeEntry(ctx context.Context, name string, op ipc.Op, req any, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	var rep ipc.FSAttrRep
+// makeEntry makes a new name in this directory with mk (mkdir, symlink),
+// called as the FUSE caller, and returns its inode.
+func (n *node) makeEntry(ctx context.Context, name string, out *fuse.EntryOut, mk func(*fsclient.Client) (*ipc.Attr, error)) (*fs.Inode, syscall.Errno) {
 	done := n.m.expect(n.ino(), name)
-	e := n.m.call(ctx, op, req, &rep)
-	done(e == 0)
-	if e != 0 {
-		return nil, e
+	a, err := mk(n.m.as(ctx))
+	done(err == nil)
+	if err != nil {
+		return nil, errno(err)
 	}
-	in, e := n.child(ctx, &rep.Attr, out)
+	in, e := n.child(ctx, a, out)
 	if e == 0 {
-		nodeOf(in).changed(&rep.Attr)
+		nodeOf(in).changed(a)
 	}
 	return in, e
 }
@@ -337,13 +339,12 @@ func (n *node) Mknod(ctx context.Context, name string, mode, dev uint32, out *fu
 	if mode&syscall.S_IFMT != syscall.S_IFREG && mode&syscall.S_IFMT != 0 {
 		return nil, syscall.EOPNOTSUPP
 	}
-	var rep ipc.FSOpenRep
 	req := ipc.FSOpenReq{At: n.ino(), Path: name, Flags: ipc.O_RDONLY | ipc.O_CREAT | ipc.O_EXCL, Mode: mode & 0o7777}
 	done := n.m.expect(n.ino(), name)
-	e := n.m.call(ctx, ipc.OpFSOpen, &req, &rep)
-	done(e == 0)
-	if e != 0 {
-		return nil, e
+	rep, err := n.m.as(ctx).Open(noCancel, &req)
+	done(err == nil)
+	if err != nil {
+		return nil, errno(err)
 	}
 	n.m.close(rep.Attr.Ino)
 	in, e := n.child(ctx, &rep.Attr, out)
@@ -356,7 +357,7 @@ func (n *node) Mknod(ctx context.Context, name string, mode, dev uint32, out *fu
 // Unlink removes a name.
 func (n *node) Unlink(ctx context.Context, name string) syscall.Errno {
 	done := n.m.expect(n.ino(), name)
-	e := n.m.call(ctx, ipc.OpFSUnlink, &ipc.FSUnlinkReq{At: n.ino(), Path: name}, nil)
+	e := errno(n.m.as(ctx).Unlink(noCancel, n.ino(), name))
 	done(e == 0)
 	return e
 }
@@ -364,7 +365,7 @@ func (n *node) Unlink(ctx context.Context, name string) syscall.Errno {
 // Rmdir removes an empty directory.
 func (n *node) Rmdir(ctx context.Context, name string) syscall.Errno {
 	done := n.m.expect(n.ino(), name)
-	e := n.m.call(ctx, ipc.OpFSRmdir, &ipc.FSRmdirReq{At: n.ino(), Path: name}, nil)
+	e := errno(n.m.as(ctx).Rmdir(noCancel, n.ino(), name))
 	done(e == 0)
 	return e
 }
@@ -380,7 +381,7 @@ func (n *node) Rename(ctx context.Context, name string, newParent fs.InodeEmbedd
 		return syscall.EXDEV
 	}
 	done1, done2 := n.m.expect(n.ino(), name), n.m.expect(np.ino(), newName)
-	e := n.m.call(ctx, ipc.OpFSRename, &ipc.FSRenameReq{OldAt: n.ino(), OldPath: name, NewAt: np.ino(), NewPath: newName, Flags: flags}, nil)
+	e := errno(n.m.as(ctx).Rename(noCancel, n.ino(), name, np.ino(), newName, flags))
 	done1(e == 0)
 	done2(e == 0)
 	return e
@@ -393,38 +394,39 @@ func (n *node) Link(ctx context.Context, target fs.InodeEmbedder, name string, o
 	if !ok {
 		return nil, syscall.EXDEV
 	}
-	var rep ipc.FSAttrRep
 	done := n.m.expect(n.ino(), name)
 	t.begin()
-	e := n.m.call(ctx, ipc.OpFSLink, &ipc.FSLinkReq{OldAt: t.ino(), NewAt: n.ino(), NewPath: name}, &rep)
-	done(e == 0)
-	if e != 0 {
+	a, err := n.m.as(ctx).Link(noCancel, t.ino(), "", n.ino(), name)
+	done(err == nil)
+	if err != nil {
 		t.end(nil)
-		return nil, e
+		return nil, errno(err)
 	}
-	t.end(&rep.Attr)
-	return n.child(ctx, &rep.Attr, out)
+	t.end(a)
+	return n.child(ctx, a, out)
 }
 
 // Symlink makes name a symbolic link to target.
 func (n *node) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	return n.makeEntry(ctx, name, ipc.OpFSSymlink, &ipc.FSSymlinkReq{At: n.ino(), Path: name, Target: target}, out)
+	return n.makeEntry(ctx, name, out, func(c *fsclient.Client) (*ipc.Attr, error) {
+		return c.Symlink(noCancel, n.ino(), name, target)
+	})
 }
 
 // Readlink reads this symlink's target.
 func (n *node) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
-	var rep ipc.FSReadlinkRep
-	if e := n.m.call(ctx, ipc.OpFSReadlink, &ipc.FSReadlinkReq{At: n.ino()}, &rep); e != 0 {
-		return nil, e
+	target, err := n.m.as(ctx).Readlink(noCancel, n.ino(), "")
+	if err != nil {
+		return nil, errno(err)
 	}
-	return []byte(rep.Target), 0
+	return []byte(target), 0
 }
 
 // Statfs reports the instance filesystem's totals.
 func (n *node) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
-	var rep ipc.FSStatfsRep
-	if e := n.m.callKernel(ipc.OpFSStatfs, &ipc.FSStatfsReq{}, &rep); e != 0 {
-		return e
+	rep, err := n.m.kern.Statfs(noCancel)
+	if err != nil {
+		return errno(err)
 	}
 	out.Blocks, out.Bfree, out.Bavail = rep.Blocks, rep.Bfree, rep.Bfree
 	out.Files, out.Ffree = rep.Files, rep.Ffree
@@ -436,5 +438,5 @@ func (n *node) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
 // Access is access(2) and chdir's check, decided by the server for the
 // caller (the mount has no default_permissions).
 func (n *node) Access(ctx context.Context, mask uint32) syscall.Errno {
-	return n.m.call(ctx, ipc.OpFSAccess, &ipc.FSAccessReq{At: n.ino(), Mask: mask & 7}, nil)
+	return errno(n.m.as(ctx).Access(noCancel, n.ino(), "", mask&7))
 }

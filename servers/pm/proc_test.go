@@ -86,7 +86,7 @@ func (e *node) kill(by pmc, pid int, sig syscall.Signal) error {
 func (e *node) proc(pid int, state string) ipc.ProcInfo {
 	e.t.Helper()
 	var p ipc.ProcInfo
-	testutil.Eventually(e.t, 30*time.Second, func() error {
+	testutil.Poll(e.t, func() error {
 		p = e.k.ps()[pid]
 		if p.State != state {
 			return fmt.Errorf("pid %d is %+v, want state %q", pid, p, state)
@@ -127,7 +127,7 @@ func (e *node) parked(by pmc, pid int) <-chan *ipc.PMWaitRep {
 		}
 		ch <- rep
 	}()
-	testutil.Eventually(e.t, 30*time.Second, func() error {
+	testutil.Poll(e.t, func() error {
 		if n := e.waiters(); n <= before {
 			return fmt.Errorf("%d waits held", n)
 		}

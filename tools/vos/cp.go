@@ -276,8 +276,8 @@ func atime(fi fs.FileInfo) time.Time {
 	switch st := fi.Sys().(type) {
 	case *syscall.Stat_t:
 		return time.Unix(st.Atim.Sec, st.Atim.Nsec)
-	case *ipc.Attr:
-		return time.Unix(0, st.Atime)
+	case *libvos.Attr:
+		return st.Atime
 	}
 	return fi.ModTime()
 }

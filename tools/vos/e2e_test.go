@@ -12,7 +12,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/vos-os/vos/internal/testutil"
 	"github.com/vos-os/vos/ipc"
@@ -88,7 +87,7 @@ func (e *env) stopDaemon() {
 	for _, f := range strings.Fields(string(out)) {
 		pid, _ := strconv.Atoi(f)
 		_ = syscall.Kill(pid, syscall.SIGTERM)
-		testutil.Eventually(e.t, 15*time.Second, func() error {
+		testutil.Poll(e.t, func() error {
 			if syscall.Kill(pid, 0) == nil {
 				return fmt.Errorf("vosd %d still running after SIGTERM", pid)
 			}
@@ -145,7 +144,7 @@ func TestUpTopologyDown(t *testing.T) {
 	if out := e.mustVos("debug", "crash", "web", "fs"); !strings.Contains(out, "killed the fs server of web on n1") {
 		t.Errorf("crash: %s", out)
 	}
-	testutil.Eventually(t, 10*time.Second, func() error {
+	testutil.Poll(t, func() error {
 		if err := json.Unmarshal([]byte(e.mustVos("topology", "--json", "web")), &rep); err != nil {
 			return err
 		}

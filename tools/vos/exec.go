@@ -92,7 +92,7 @@ func runExec(ctx context.Context, c *ipc.Conn, inst, prog string, args []string,
 	var errR *ipc.StreamReader
 	if o.tty {
 		cols, rows, _ := term.GetSize(int(os.Stdin.Fd()))
-		attr.Tty = &ipc.Tty{Rows: uint16(rows), Cols: uint16(cols), Term: os.Getenv("TERM")}
+		attr.Tty = &libvos.Tty{Rows: uint16(rows), Cols: uint16(cols), Term: os.Getenv("TERM")}
 	} else {
 		if errR, err = ipc.ServeStream(c.NATS(), errSubj, os.Stderr); err != nil {
 			return 0, err
@@ -199,7 +199,7 @@ func psCommand() *cobra.Command {
 	}
 }
 
-func writePs(out io.Writer, procs []ipc.ProcInfo) error {
+func writePs(out io.Writer, procs []libvos.ProcInfo) error {
 	t := cli.NewTable(out, "PID", "PPID", "PGID", "UID", "NODE", "STAT", "TIME", "COMMAND")
 	for _, p := range procs {
 		node := p.Node

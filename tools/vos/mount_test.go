@@ -54,7 +54,7 @@ func TestMountUmount(t *testing.T) {
 			<-exited
 		}
 	})
-	testutil.Eventually(t, 15*time.Second, func() error {
+	testutil.Poll(t, func() error {
 		select {
 		case err := <-exited:
 			t.Fatalf("vos mount exited early: %v\n%s%s", err, out.String(), errOut.String())
@@ -98,8 +98,8 @@ func TestMountUmount(t *testing.T) {
 		if err != nil {
 			t.Errorf("vos mount exited with %v\n%s%s", err, out.String(), errOut.String())
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("vos mount still runs 10s after vos umount")
+	case <-time.After(testutil.Patience):
+		t.Fatalf("vos mount still runs %v after vos umount", testutil.Patience)
 	}
 	if out.Len() != 0 || errOut.Len() != 0 {
 		t.Errorf("vos mount printed (want nothing without -v):\n%s%s", out.String(), errOut.String())
@@ -118,7 +118,7 @@ func TestMountUmount(t *testing.T) {
 	}
 	exited2 := make(chan error, 1)
 	go func() { exited2 <- cmd2.Wait() }()
-	testutil.Eventually(t, 15*time.Second, func() error {
+	testutil.Poll(t, func() error {
 		if _, ok, _ := fusefs.MountedAt(dir); !ok {
 			return fmt.Errorf("%s not mounted again yet", dir)
 		}
@@ -133,9 +133,9 @@ func TestMountUmount(t *testing.T) {
 		if err != nil {
 			t.Errorf("vos mount after SIGTERM: %v\n%s", err, out2.String())
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(testutil.Patience):
 		_ = syscall.Unmount(dir, syscall.MNT_DETACH)
-		t.Fatal("vos mount still runs 10s after SIGTERM")
+		t.Fatalf("vos mount still runs %v after SIGTERM", testutil.Patience)
 	}
 	if !strings.Contains(out2.String(), "mounted web on "+dir) || !strings.Contains(out2.String(), "terminated: unmounted "+dir) {
 		t.Errorf("vos mount -v said:\n%s", out2.String())

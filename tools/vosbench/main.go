@@ -19,10 +19,15 @@ import (
 	"time"
 
 	"github.com/vos-os/vos/internal/bench"
+	"github.com/vos-os/vos/kernel/systask"
 	"github.com/vos-os/vos/tools/internal/cli"
 )
 
 func main() {
+	// The bench node re-executes this binary as the init of confined programs.
+	if code, ok := systask.Reexec(); ok {
+		os.Exit(code)
+	}
 	testing.Init()
 	run := flag.String("run", "", "only cases whose group or name matches this regexp")
 	benchtime := flag.String("benchtime", "1s", "time (or Nx count) per case")

@@ -17,10 +17,15 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/vos-os/vos/kernel"
+	"github.com/vos-os/vos/kernel/systask"
 	"github.com/vos-os/vos/tools/internal/cli"
 )
 
 func main() {
+	// vosd re-executes itself as the init of confined programs.
+	if code, ok := systask.Reexec(); ok {
+		os.Exit(code)
+	}
 	if err := command().Execute(); err != nil {
 		os.Exit(cli.Code(err))
 	}

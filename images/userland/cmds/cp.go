@@ -7,9 +7,7 @@ import (
 	"os"
 	"path"
 	"strings"
-	"time"
 
-	"github.com/vos-os/vos/ipc"
 	"github.com/vos-os/vos/libvos"
 )
 
@@ -153,8 +151,8 @@ func (c *copier) copyFile(src, dst string, sfi fs.FileInfo) bool {
 // times gives dst the access and modification times of src.
 func (c *copier) times(src, dst string, sfi fs.FileInfo) error {
 	atime := sfi.ModTime()
-	if a, ok := sfi.Sys().(*ipc.Attr); ok {
-		atime = time.Unix(0, a.Atime)
+	if a, ok := sfi.Sys().(*libvos.Attr); ok {
+		atime = a.Atime
 	}
 	return c.o.Chtimes(dst, atime, sfi.ModTime())
 }
@@ -247,7 +245,7 @@ func (c *copier) within(dst, src string) (bool, error) {
 
 // ino is a FileInfo's inode number (0 if it has none).
 func ino(fi fs.FileInfo) uint64 {
-	if a, ok := fi.Sys().(*ipc.Attr); ok {
+	if a, ok := fi.Sys().(*libvos.Attr); ok {
 		return a.Ino
 	}
 	return 0

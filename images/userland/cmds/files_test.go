@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vos-os/vos/ipc"
+	"github.com/vos-os/vos/libvos"
 )
 
 // lsLine is a long listing's line for a file, as the test expects it.
@@ -46,7 +46,7 @@ func TestLs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		blocks += (fi.Sys().(*ipc.Attr).Blocks + 1) / 2
+		blocks += (fi.Sys().(*libvos.Attr).Blocks + 1) / 2
 	}
 	const date = "Jan  2  2020"
 	longD := fmt.Sprintf("total %d\n", blocks) +
@@ -254,7 +254,7 @@ func TestStatDf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := fi.Sys().(*ipc.Attr)
+	a := fi.Sys().(*libvos.Attr)
 	when := old.Format("2006-01-02 15:04:05.000000000 -0700")
 	want := fmt.Sprintf("  File: /f\n  Size: 6         \tBlocks: %-10d regular file\n Inode: %-10d\tLinks: 1\n"+
 		"Access: (0644/-rw-r--r--)  Uid: (    0)   Gid: (    0)\nAccess: %s\nModify: %s\n", a.Blocks, a.Ino, when, when)

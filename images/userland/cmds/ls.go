@@ -11,7 +11,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/vos-os/vos/ipc"
 	"github.com/vos-os/vos/libvos"
 )
 
@@ -41,7 +40,7 @@ func ls(e *Env, args ...string) error {
 		return err
 	}
 	l := &lister{e: e, o: o, long: *long, human: *human, now: time.Now(), w: bufio.NewWriter(e.Stdout)}
-	if !*one && e.Getenv("VOS_TTY") == "1" {
+	if !*one && libvos.TerminalOut(e.Getenv) {
 		l.width = 80
 		if c, err := strconv.Atoi(e.Getenv("COLUMNS")); err == nil && c > 0 {
 			l.width = c
@@ -171,7 +170,7 @@ func (l *lister) print(list []lsEntry, total bool) {
 		if total {
 			var blocks int64
 			for _, en := range list {
-				if a, ok := en.fi.Sys().(*ipc.Attr); ok {
+				if a, ok := en.fi.Sys().(*libvos.Attr); ok {
 					blocks += (a.Blocks + 1) / 2
 				}
 			}
@@ -198,7 +197,7 @@ func (l *lister) print(list []lsEntry, total bool) {
 //	-rw-r--r--    1 0        0               6 Jan  2 15:04 name
 func (l *lister) longLine(en lsEntry) {
 	var nlink, uid, gid uint32
-	if a, ok := en.fi.Sys().(*ipc.Attr); ok {
+	if a, ok := en.fi.Sys().(*libvos.Attr); ok {
 		nlink, uid, gid = a.Nlink, a.UID, a.GID
 	}
 	size := strconv.FormatInt(en.fi.Size(), 10)

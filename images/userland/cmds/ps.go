@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vos-os/vos/ipc"
+	"github.com/vos-os/vos/libvos"
 )
 
 func init() { Register("ps", ps) }
@@ -42,7 +42,7 @@ func ps(e *Env, args ...string) error {
 	if err != nil {
 		return err
 	}
-	slices.SortFunc(procs, func(a, b ipc.ProcInfo) int { return a.PID - b.PID })
+	slices.SortFunc(procs, func(a, b libvos.ProcInfo) int { return a.PID - b.PID })
 	now := time.Now()
 	rows := [][]string{{"PID", "PPID", "PGID", "UID", "NODE", "STAT", "TIME", "COMMAND"}}
 	for _, p := range procs {
@@ -60,8 +60,8 @@ func ps(e *Env, args ...string) error {
 
 // commandLine is a process's argv as ps shows it; a zombie's is its
 // program's name in brackets, marked defunct.
-func commandLine(p *ipc.ProcInfo) string {
-	if p.State == ipc.ProcZombie {
+func commandLine(p *libvos.ProcInfo) string {
+	if p.State == libvos.ProcZombie {
 		return "[" + base(p.Prog) + "] <defunct>"
 	}
 	return strings.Join(append([]string{p.Prog}, p.Args...), " ")

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vos-os/vos/ipc"
 	"github.com/vos-os/vos/libvos"
 )
 
@@ -54,7 +53,7 @@ func stat(e *Env, args ...string) error {
 			continue
 		}
 		s := &statInfo{o: o, name: name, fi: fi}
-		if a, ok := fi.Sys().(*ipc.Attr); ok {
+		if a, ok := fi.Sys().(*libvos.Attr); ok {
 			s.a = *a
 		}
 		if flagSet(f, "c") {
@@ -91,7 +90,7 @@ type statInfo struct {
 	o    *libvos.OS
 	name string
 	fi   fs.FileInfo
-	a    ipc.Attr
+	a    libvos.Attr
 }
 
 // format expands FORMAT's directives, which may have printf's flags and
@@ -176,17 +175,17 @@ func (s *statInfo) directive(c byte) (string, bool) {
 	case 'z':
 		return statTime(s.a.Ctime), true
 	case 'X':
-		return strconv.FormatInt(time.Unix(0, s.a.Atime).Unix(), 10), true
+		return strconv.FormatInt(s.a.Atime.Unix(), 10), true
 	case 'Y':
-		return strconv.FormatInt(time.Unix(0, s.a.Mtime).Unix(), 10), true
+		return strconv.FormatInt(s.a.Mtime.Unix(), 10), true
 	case 'Z':
-		return strconv.FormatInt(time.Unix(0, s.a.Ctime).Unix(), 10), true
+		return strconv.FormatInt(s.a.Ctime.Unix(), 10), true
 	}
 	return "", false
 }
 
-func statTime(ns int64) string {
-	return time.Unix(0, ns).Format("2006-01-02 15:04:05.000000000 -0700")
+func statTime(t time.Time) string {
+	return t.Format("2006-01-02 15:04:05.000000000 -0700")
 }
 
 // fileType is the type as stat's %F says it.

@@ -10,7 +10,7 @@ import (
 	"path"
 	"strings"
 
-	"github.com/vos-os/vos/ipc"
+	"github.com/vos-os/vos/libvos"
 )
 
 // cmdFlags is a command's options: a flag.FlagSet (ContinueOnError,
@@ -119,8 +119,7 @@ func describe(err error) string {
 	case errors.As(err, &le):
 		return le.Old + " -> " + le.New + ": " + le.Err.Error()
 	case errors.As(err, &se):
-		var errno ipc.Errno
-		if errors.As(se.Err, &errno) {
+		if errno, ok := libvos.ErrnoOf(se.Err); ok {
 			return errno.Error()
 		}
 		return se.Err.Error()

@@ -96,11 +96,11 @@ func TestVosbox(t *testing.T) {
 
 	// echo hello | wc -c, through a pipe: the reader starts first.
 	pipe := b.o.Pipe()
-	wcp, err := b.o.StartProcess("wc", []string{"-c"}, &libvos.ProcAttr{Stdin: libvos.Stream(pipe), Stdout: libvos.FileOut("/piped", false)})
+	wcp, err := b.o.StartProcess("wc", []string{"-c"}, &libvos.ProcAttr{Stdin: pipe.Stdio(), Stdout: libvos.FileOut("/piped", false)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	echo, err := b.o.StartProcess("echo", []string{"hello"}, &libvos.ProcAttr{Stdout: libvos.Stream(pipe)})
+	echo, err := b.o.StartProcess("echo", []string{"hello"}, &libvos.ProcAttr{Stdout: pipe.Stdio()})
 	if err != nil {
 		t.Fatal(err)
 	}

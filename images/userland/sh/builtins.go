@@ -7,8 +7,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/vos-os/vos/libvos"
 )
 
 // builtin is a command the shell runs itself, with its stdout and stderr.
@@ -93,7 +91,7 @@ func biCd(s *Shell, argv []string, out, errw io.Writer) int {
 	target := s.abs(dir)
 	if s.sub && !s.ownOS {
 		// A subshell's cd must not move the shell: it gets its own view.
-		s.o, s.ownOS = libvos.New(s.o.Conn(), s.o.Instance()), true
+		s.o, s.ownOS = s.o.Clone(), true
 	}
 	if err := s.o.Chdir(target); err != nil {
 		fmt.Fprintf(errw, "sh: cd: %s: %s\n", dir, errText(err))

@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/vos-os/vos/ipc"
 	"github.com/vos-os/vos/libvos"
 )
 
@@ -94,10 +93,10 @@ func (m *member) finish(status int) {
 // fdSpec says where one of a command's standard streams goes, after
 // redirections.
 type fdSpec struct {
-	kind    fdKind
-	fd      int    // fdShell: which of the shell's own streams
-	subject string // fdStream
-	path    string // fdFile: absolute; output files are already created
+	kind fdKind
+	fd   int          // fdShell: which of the shell's own streams
+	pipe *libvos.Pipe // fdStream
+	path string       // fdFile: absolute; output files are already created
 }
 
 type fdKind uint8
@@ -173,7 +172,7 @@ func (s *Shell) setVar(name, value string) {
 }
 
 // environ is the environment of a child: the exported variables and the
-// command's own assignments. VOS_* variables are the system task's to set.
+// command's own assignments. The system task sets each process's own identity.
 func (s *Shell) environ(assigns []string) []string {
 	m := map[string]string{}
 	for k, v := range s.vars {
@@ -187,7 +186,7 @@ func (s *Shell) environ(assigns []string) []string {
 	}
 	env := make([]string, 0, len(m))
 	for k, v := range m {
-		if !strings.HasPrefix(k, "VOS_") {
+		if !libvos.IsProcessVar(k) {
 			env = append(env, k+"="+v)
 		}
 	}
@@ -319,7 +318,7 @@ func (s *Shell) waitFg(j *job) {
 func (s *Shell) Interrupt() bool {
 	if pg := s.io.fg.Load(); pg > 0 {
 		s.io.interrupted.Store(true)
-		if err := s.o.Kill(-int(pg), syscall.SIGINT); err != nil && !errors.Is(err, ipc.ESRCH) {
+		if err := s.o.Killpg(int(pg), syscall.SIGINT); err != nil && !errors.Is(err, syscall.ESRCH) {
 			s.errorf("kill: %s", errText(err))
 		}
 		return true
@@ -372,13 +371,13 @@ func (s *Shell) background(ao *AndOr) {
 func (s *Shell) startPipeline(p *Pipeline, bg bool) *job {
 	n := len(p.Cmds)
 	j := &job{text: p.String(), members: make([]*member, n), done: make(chan struct{})}
-	pipes := make([]string, n) // pipes[i] is the stdin of member i > 0
+	pipes := make([]*libvos.Pipe, n) // pipes[i] is the stdin of member i > 0
 	for i := 1; i < n; i++ {
 		pipes[i] = s.o.Pipe()
 	}
-	sinks := make(chan *ipc.StreamReader, n)
-	sink := func(pipe string) {
-		r, err := ipc.ServeStream(s.o.Conn().NATS(), pipe, brokenPipe{})
+	sinks := make(chan *libvos.PipeReader, n)
+	sink := func(pipe *libvos.Pipe) {
+		r, err := pipe.ReadTo(brokenPipe{})
 		if err != nil {
 			r = nil
 		}
@@ -391,19 +390,19 @@ func (s *Shell) startPipeline(p *Pipeline, bg bool) *job {
 	for i := range n {
 		fds := [3]fdSpec{{kind: fdShell, fd: 0}, {kind: fdShell, fd: 1}, {kind: fdShell, fd: 2}}
 		if i > 0 {
-			fds[0] = fdSpec{kind: fdStream, subject: pipes[i]}
+			fds[0] = fdSpec{kind: fdStream, pipe: pipes[i]}
 		} else if bg || s.async {
 			fds[0] = fdSpec{kind: fdNull}
 		}
 		if i < n-1 {
-			fds[1] = fdSpec{kind: fdStream, subject: pipes[i+1]}
+			fds[1] = fdSpec{kind: fdStream, pipe: pipes[i+1]}
 		}
 		preps[i] = s.prepare(p.Cmds[i], fds, sub)
 	}
 	for i := range j.members {
 		j.members[i] = &member{done: make(chan struct{})}
 	}
-	var holds []*ipc.StreamWriter
+	var holds []*libvos.PipeWriter
 	for i := n - 1; i >= 0; i-- {
 		m := j.members[i]
 		s.launch(j, m, preps[i], sub, pipes[i])
@@ -427,7 +426,7 @@ func (s *Shell) startPipeline(p *Pipeline, bg bool) *job {
 		} else {
 			sink(pipes[i])
 		}
-		if h, err := s.o.HoldStream(pipes[i]); err == nil {
+		if h, err := pipes[i].Writer(context.Background()); err == nil {
 			holds = append(holds, h)
 		} else {
 			s.errorf("pipe: %s", errText(err))
@@ -464,7 +463,7 @@ func boolStatus(ok bool) int {
 // brokenPipe is the reader of a pipe nobody reads.
 type brokenPipe struct{}
 
-func (brokenPipe) Write([]byte) (int, error) { return 0, ipc.EPIPE }
+func (brokenPipe) Write([]byte) (int, error) { return 0, syscall.EPIPE }
 
 // prepared is a command expanded, its redirections done.
 type prepared struct {
@@ -507,8 +506,8 @@ func (s *Shell) prepare(c *Command, fds [3]fdSpec, sub bool) *prepared {
 // launch starts one command of a pipeline. sub: the command does not run
 // in the shell itself (it is in a pipeline of several, or in the
 // background), so a builtin runs in a subshell. pipe is its stdin pipe
-// ("" for the first).
-func (s *Shell) launch(j *job, m *member, pr *prepared, sub bool, pipe string) {
+// (nil for the first).
+func (s *Shell) launch(j *job, m *member, pr *prepared, sub bool, pipe *libvos.Pipe) {
 	argv, assigns, fds := pr.argv, pr.assigns, pr.fds
 	m.argv = argv
 	switch {
@@ -646,7 +645,7 @@ func (s *Shell) writers(fds [3]fdSpec) (out, errw io.Writer, closeAll func(), er
 			ws[i-1] = io.Discard
 		case fdStream:
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			w, err := ipc.OpenStream(ctx, s.o.Conn(), f.subject, 10*time.Second)
+			w, err := f.pipe.Writer(ctx)
 			cancel()
 			if err != nil {
 				closeAll()
@@ -740,12 +739,12 @@ func (s *Shell) redirect(fds *[3]fdSpec, r *Redir) error {
 }
 
 // stdio turns a command's stream into what PM takes.
-func (s *Shell) stdio(f fdSpec, i int) (ipc.Stdio, error) {
+func (s *Shell) stdio(f fdSpec, i int) (libvos.Stdio, error) {
 	switch f.kind {
 	case fdNull:
 		return libvos.Null(), nil
 	case fdStream:
-		return libvos.Stream(f.subject), nil
+		return f.pipe.Stdio(), nil
 	case fdFile:
 		if i == 0 {
 			return libvos.FileIn(f.path), nil
@@ -762,18 +761,18 @@ func (s *Shell) stdio(f fdSpec, i int) (ipc.Stdio, error) {
 }
 
 // spawn starts an external command as a VOS process.
-func (s *Shell) spawn(j *job, m *member, argv, assigns []string, fds [3]fdSpec, pipe string) {
+func (s *Shell) spawn(j *job, m *member, argv, assigns []string, fds [3]fdSpec, pipe *libvos.Pipe) {
 	attr := &libvos.ProcAttr{Dir: s.cwd, Env: s.environ(assigns), Pgid: -1}
 	if j.pgid != 0 {
 		attr.Pgid = j.pgid
 	}
-	relay := ""
+	var relay *libvos.Pipe
 	switch {
 	case fds[0].kind != fdShell:
 		attr.Stdin, _ = s.stdio(fds[0], 0)
 	case fds[0].fd == 0 && s.io.in != nil && !s.io.in.atEOF():
 		relay = s.o.Pipe()
-		attr.Stdin = libvos.Stream(relay)
+		attr.Stdin = relay.Stdio()
 	default: // no stdin, or <&1 (an output of the shell's is no input)
 		attr.Stdin = libvos.Null()
 	}
@@ -783,7 +782,7 @@ func (s *Shell) spawn(j *job, m *member, argv, assigns []string, fds [3]fdSpec, 
 		// 2>&1 into a file: both streams through one relay into one open
 		// file, so that neither overwrites the other.
 		if shared, err = s.newFileRelay(fds[1].path); err == nil {
-			attr.Stdout, attr.Stderr = libvos.Stream(shared.subj), libvos.Stream(shared.subj)
+			attr.Stdout, attr.Stderr = shared.pipe.Stdio(), shared.pipe.Stdio()
 		}
 	} else if attr.Stdout, err = s.stdio(fds[1], 1); err == nil {
 		attr.Stderr, err = s.stdio(fds[2], 2)
@@ -810,11 +809,11 @@ func (s *Shell) spawn(j *job, m *member, argv, assigns []string, fds [3]fdSpec, 
 		return
 	}
 	m.proc = p
-	m.readsPipe = pipe != "" && fds[0].kind == fdStream && fds[0].subject == pipe
+	m.readsPipe = pipe != nil && fds[0].kind == fdStream && fds[0].pipe == pipe
 	if j.pgid == 0 {
 		j.pgid = p.Pid
 	}
-	if relay != "" {
+	if relay != nil {
 		// Joined in the background: a command that ends at once (and so
 		// stops serving its stdin) must not hold the shell up.
 		go func() {
@@ -827,7 +826,7 @@ func (s *Shell) spawn(j *job, m *member, argv, assigns []string, fds [3]fdSpec, 
 				case <-ctx.Done():
 				}
 			}()
-			w, err := ipc.OpenStream(ctx, s.o.Conn(), relay, 10*time.Second)
+			w, err := relay.Writer(ctx)
 			if err == nil {
 				s.io.in.relay(w, m.done)
 			}
@@ -847,8 +846,8 @@ func (s *Shell) spawn(j *job, m *member, argv, assigns []string, fds [3]fdSpec, 
 
 // fileRelay writes what a stream carries into an instance file.
 type fileRelay struct {
-	subj string
-	r    *ipc.StreamReader
+	pipe *libvos.Pipe
+	r    *libvos.PipeReader
 	f    *libvos.File
 }
 
@@ -857,8 +856,8 @@ func (s *Shell) newFileRelay(p string) (*fileRelay, error) {
 	if err != nil {
 		return nil, err
 	}
-	fr := &fileRelay{subj: s.o.Pipe(), f: f}
-	if fr.r, err = ipc.ServeStream(s.o.Conn().NATS(), fr.subj, f); err != nil {
+	fr := &fileRelay{pipe: s.o.Pipe(), f: f}
+	if fr.r, err = fr.pipe.ReadTo(f); err != nil {
 		f.Close()
 		return nil, err
 	}

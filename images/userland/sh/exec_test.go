@@ -13,7 +13,6 @@ import (
 	"github.com/vos-os/vos/internal/testutil"
 	"github.com/vos-os/vos/internal/vostest"
 	"github.com/vos-os/vos/ipc"
-	"github.com/vos-os/vos/kernel"
 	"github.com/vos-os/vos/libvos"
 )
 
@@ -21,14 +20,13 @@ import (
 // checking what the shell did.
 type inst struct {
 	t   *testing.T
-	n   *kernel.Node
-	c   *ipc.Conn
+	c   *ipc.Conn // the kernel's, for the shell's own libvos
 	vos *libvos.OS
 }
 
 func newInst(t *testing.T) *inst {
-	n, c := vostest.Instance(t, "p")
-	return &inst{t: t, n: n, c: c, vos: libvos.New(c, "p")}
+	_, c := vostest.Instance(t, "p")
+	return &inst{t: t, c: c, vos: libvos.New(c, "p")}
 }
 
 // env is a command environment with buffers, the shell's own view of the
@@ -343,15 +341,9 @@ func (in *inst) waitProc(prog string, n int) []int {
 	in.t.Helper()
 	var pids []int
 	testutil.Eventually(in.t, 10*time.Second, func() error {
-		procs, err := in.vos.Processes()
-		if err != nil {
+		var err error
+		if pids, err = in.running(prog); err != nil {
 			return err
-		}
-		pids = pids[:0]
-		for _, p := range procs {
-			if p.Prog == prog && p.State == ipc.ProcRunning {
-				pids = append(pids, p.PID)
-			}
 		}
 		if len(pids) != n {
 			return fmt.Errorf("%d %s processes", len(pids), prog)
@@ -361,12 +353,27 @@ func (in *inst) waitProc(prog string, n int) []int {
 	return pids
 }
 
+// running lists the pids of the processes that run prog.
+func (in *inst) running(prog string) ([]int, error) {
+	procs, err := in.vos.Processes()
+	if err != nil {
+		return nil, err
+	}
+	var pids []int
+	for _, p := range procs {
+		if p.Prog == prog && p.State == libvos.ProcRunning {
+			pids = append(pids, p.PID)
+		}
+	}
+	return pids, nil
+}
+
 // vproc is sh started as a real VOS process (the image's vosbox).
 type vproc struct {
 	p         *libvos.Process
 	out, errb testutil.Buffer
-	stdin     *ipc.StreamWriter
-	readers   []*ipc.StreamReader
+	stdin     *libvos.PipeWriter
+	readers   []*libvos.PipeReader
 }
 
 // start starts sh with args, its stdout and stderr streams the test
@@ -375,37 +382,38 @@ type vproc struct {
 func (in *inst) start(t *testing.T, args []string, stdin, tty bool) *vproc {
 	t.Helper()
 	v := &vproc{}
-	base := fmt.Sprintf("vos.p.proc.0.io.shtest%d", time.Now().UnixNano())
 	attr := &libvos.ProcAttr{}
 	for _, x := range []struct {
-		name string
-		w    *testutil.Buffer
-		to   *ipc.Stdio
-	}{{".out", &v.out, &attr.Stdout}, {".err", &v.errb, &attr.Stderr}} {
-		if tty && x.name == ".err" {
+		w  *testutil.Buffer
+		to *libvos.Stdio
+	}{{&v.out, &attr.Stdout}, {&v.errb, &attr.Stderr}} {
+		if tty && x.to == &attr.Stderr {
 			continue
 		}
-		r, err := ipc.ServeStream(in.c.NATS(), base+x.name, x.w)
+		pipe := in.vos.Pipe()
+		r, err := pipe.ReadTo(x.w)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(r.Close)
+		t.Cleanup(func() { r.Close() })
 		v.readers = append(v.readers, r)
-		*x.to = libvos.Stream(base + x.name)
+		*x.to = pipe.Stdio()
 	}
 	if tty {
-		attr.Tty = &ipc.Tty{Rows: 24, Cols: 80, Term: "xterm"}
+		attr.Tty = &libvos.Tty{Rows: 24, Cols: 80, Term: "xterm"}
 	}
+	var in0 *libvos.Pipe
 	if stdin || tty {
-		attr.Stdin = libvos.Stream(base + ".in")
+		in0 = in.vos.Pipe()
+		attr.Stdin = in0.Stdio()
 	}
 	p, err := in.vos.StartProcess("sh", args, attr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	v.p = p
-	if stdin || tty {
-		if v.stdin, err = ipc.OpenStream(context.Background(), in.c, base+".in", 5*time.Second); err != nil {
+	if in0 != nil {
+		if v.stdin, err = in0.Writer(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -473,10 +481,9 @@ func vosTests(t *testing.T, in *inst) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		start := time.Now()
 		st, err := p.Wait()
-		if err != nil || st.ExitCode() != 0 || time.Since(start) > 8*time.Second {
-			t.Errorf("sh: %v %v after %v", st, err, time.Since(start))
+		if err != nil || st.ExitCode() != 0 {
+			t.Errorf("sh: %v %v", st, err)
 		}
 		if b, _ := in.vos.ReadFile("/w/vout"); string(b) != "a\n1\none\ntwo\ndone\n" {
 			t.Errorf("stdout: %q", b)
@@ -486,14 +493,54 @@ func vosTests(t *testing.T, in *inst) {
 		}
 	})
 	t.Run("vosTTY", func(t *testing.T) {
+		in := *in
+		in.t = t
 		v := in.start(t, nil, false, true)
-		for _, line := range []string{"echo hi | cat\r", "cat\r", "typed to cat\r", "\x04", "sleep 30\r", "\x03",
-			"echo st=$?\r", "echo 'open\r", "close'\r", "exit 4\r"} {
-			time.Sleep(200 * time.Millisecond) // typed, not pasted: each line to whoever reads then
-			if _, err := v.stdin.Write([]byte(line)); err != nil {
+		// Each line is typed once whoever should read it (the shell, or
+		// the command it runs) is waiting: typed, not pasted.
+		typ := func(s string) {
+			t.Helper()
+			if _, err := v.stdin.Write([]byte(s)); err != nil {
 				t.Fatal(err)
 			}
 		}
+		seen := func(want string) {
+			t.Helper()
+			testutil.Eventually(t, 30*time.Second, func() error {
+				if out := v.out.String(); !strings.Contains(out, want) {
+					return fmt.Errorf("terminal output lacks %q:\n%s", want, out)
+				}
+				return nil
+			})
+		}
+		seen("# ")
+		typ("echo hi | cat\r")
+		seen("hi\r\n# ")
+		typ("cat\r")
+		in.waitProc("cat", 1)
+		typ("typed to cat\r")
+		seen("typed to cat\r\ntyped to cat\r\n")
+		typ("\x04") // ^D: cat's end of file, not the shell's
+		seen("typed to cat\r\ntyped to cat\r\n# ")
+		typ("sleep 30\r")
+		in.waitProc("sleep", 1)
+		// ^C, again until it takes: PM lists sleep a little before the
+		// shell has made it the foreground job (a ^C before that only
+		// makes the shell drop the line being typed: none).
+		for gone := false; !gone; {
+			typ("\x03")
+			for deadline := time.Now().Add(time.Second); !gone && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				pids, err := in.running("sleep")
+				gone = err == nil && len(pids) == 0
+			}
+		}
+		typ("echo st=$?\r")
+		seen("st=130\r\n")
+		typ("echo 'open\r")
+		seen("echo 'open\r\n> ")
+		typ("close'\r")
+		seen("close\r\n# ")
+		typ("exit 4\r")
 		st := v.wait(t)
 		out := v.out.String()
 		for _, want := range []string{"# echo hi | cat\r\nhi\r\n# ", "typed to cat\r\ntyped to cat\r\n# ",
@@ -521,7 +568,7 @@ func TestHostBinaries(t *testing.T) {
 	vostest.Up(t, n, "name: p\nfilesystem: {host: [/bin, /lib, /lib64, /usr]}\nmemory: {limit: 256MiB}\n")
 	c := ipc.NewConn(n.Conn().NATS(), ipc.CallerKernel)
 	c.RetryNoServer = 10 * time.Second
-	in := &inst{t: t, n: n, c: c, vos: libvos.New(c, "p")}
+	in := &inst{t: t, c: c, vos: libvos.New(c, "p")}
 	if err := in.vos.MkdirAll("/w", 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -54,7 +54,6 @@ import (
 	"syscall"
 
 	"github.com/vos-os/vos/images/userland/cmds"
-	"github.com/vos-os/vos/ipc"
 	"github.com/vos-os/vos/libvos"
 )
 
@@ -93,7 +92,7 @@ func Main(e *cmds.Env, args ...string) error {
 		return &cmds.ExitError{Code: 2, Err: errors.New("-c: option requires an argument")}
 	}
 	ownStdio := e.Stdin == os.Stdin || e.Stdout == os.Stdout // a process of its own, not a test
-	tty := e.Stdin == os.Stdin && (e.Getenv("VOS_TTY") == "1" || isTerminal(os.Stdin))
+	tty := e.Stdin == os.Stdin && (libvos.TerminalOut(e.Getenv) || isTerminal(os.Stdin))
 	s, err := New(e, tty)
 	if err != nil {
 		return err
@@ -194,12 +193,12 @@ func New(e *cmds.Env, tty bool) (*Shell, error) {
 	if e.Stderr != nil {
 		s.io.stderr.w = s.errw
 	}
-	if !tty && e.Getenv("VOS_PID") != "" {
-		_, stdout, stderr := libvos.Stdio()
-		if e.Stdout == os.Stdout && stdout.Kind == ipc.StdioStream {
+	if !tty && libvos.IsProcess(e.Getenv) {
+		_, stdout, stderr := libvos.OwnStdio()
+		if e.Stdout == os.Stdout && stdout.IsStream() {
 			s.io.stdout.direct = stdout
 		}
-		if e.Stderr == os.Stderr && stderr.Kind == ipc.StdioStream {
+		if e.Stderr == os.Stderr && stderr.IsStream() {
 			s.io.stderr.direct = stderr
 		}
 	}

@@ -1,12 +1,12 @@
 package sh
 
 import (
+	"context"
 	"errors"
 	"io"
 	"sync"
 	"time"
 
-	"github.com/vos-os/vos/ipc"
 	"github.com/vos-os/vos/libvos"
 )
 
@@ -45,39 +45,39 @@ type outlet struct {
 	w io.Writer // the shell's own writer (builtins and the relay write here)
 
 	mu     sync.Mutex
-	direct ipc.Stdio // the shell's own stream, when children may join it
-	relay  *ipc.StreamReader
-	hold   *ipc.StreamWriter
-	subj   string
+	direct libvos.Stdio // the shell's own stream, when children may join it
+	relay  *libvos.PipeReader
+	hold   *libvos.PipeWriter
+	pipe   *libvos.Pipe
 }
 
 // stdio returns what a child's stream should be, serving the relay on
 // first use.
-func (ol *outlet) stdio(o *libvos.OS) (ipc.Stdio, error) {
+func (ol *outlet) stdio(o *libvos.OS) (libvos.Stdio, error) {
 	ol.mu.Lock()
 	defer ol.mu.Unlock()
 	switch {
-	case ol.direct.Kind == ipc.StdioStream:
+	case ol.direct.IsStream():
 		return ol.direct, nil
 	case ol.w == nil:
 		return libvos.Null(), nil
 	case ol.relay != nil:
-		return libvos.Stream(ol.subj), nil
+		return ol.pipe.Stdio(), nil
 	}
-	subj := o.Pipe()
-	r, err := ipc.ServeStream(o.Conn().NATS(), subj, ol.w)
+	p := o.Pipe()
+	r, err := p.ReadTo(ol.w)
 	if err != nil {
-		return ipc.Stdio{}, err
+		return libvos.Stdio{}, err
 	}
 	// Held until the shell ends, so that the relay's end of file means
 	// every child is done.
-	h, err := o.HoldStream(subj)
+	h, err := p.Writer(context.Background())
 	if err != nil {
 		r.Close()
-		return ipc.Stdio{}, err
+		return libvos.Stdio{}, err
 	}
-	ol.relay, ol.hold, ol.subj = r, h, subj
-	return libvos.Stream(subj), nil
+	ol.relay, ol.hold, ol.pipe = r, h, p
+	return p.Stdio(), nil
 }
 
 // close stops the relay, after the output of every child that still
@@ -268,7 +268,7 @@ func indexByte(b []byte, c byte) int {
 
 // relay copies input into a child's stdin stream until the input ends
 // (then the child sees end of file) or stop closes (the child ended).
-func (in *input) relay(w *ipc.StreamWriter, stop <-chan struct{}) {
+func (in *input) relay(w io.WriteCloser, stop <-chan struct{}) {
 	defer w.Close()
 	for {
 		b, err := in.next(stop)

@@ -1,4 +1,4 @@
-package kernel
+package systask
 
 import (
 	"context"
@@ -99,38 +99,39 @@ type confinement struct {
 	status        *confineStatus
 }
 
-// Any binary that links the kernel (vosd, vosbench, a test binary that
-// starts nodes) may be re-executed as a confined binary's init or as its
-// FUSE server: this package's init does that job and exits, before the
-// program's own main (or TestMain) could run its usual work instead.
-func init() { maybeConfine() }
-
-func maybeConfine() {
+// Reexec runs this process as a confined binary's init or as its FUSE
+// server when the system task started it as one (it re-executes its own
+// binary, the runc pattern), and says so with the exit code. Every binary
+// that starts nodes — vosd, vosbench, a test binary (through its
+// TestMain) — calls it first thing in main, explicitly, so the dispatch is
+// visible where the program starts rather than hidden in an init function.
+func Reexec() (code int, ok bool) {
 	if len(os.Args) < 2 {
-		return
+		return 0, false
 	}
 	switch os.Args[1] {
 	case confineArg:
-		os.Exit(confineMain())
+		return confineMain(), true
 	case fusedArg:
-		os.Exit(fusedMain())
+		return fusedMain(), true
 	}
+	return 0, false
 }
 
 // confinedCmd prepares a confined host binary.
-func (t *sysTask) confinedCmd(r *ipc.SysSpawnReq) (*exec.Cmd, *confinement, error) {
+func (t *Task) confinedCmd(r *ipc.SysSpawnReq) (*exec.Cmd, *confinement, error) {
 	if err := t.checkBinary(r); err != nil {
 		return nil, nil, err
 	}
-	url := t.n.URL()
+	url := t.cfg.URL()
 	if url == "" {
-		return nil, nil, ipc.Errorf(ipc.ENOTCONN, "node %s has no client address for the confinement", t.n.opts.Name)
+		return nil, nil, ipc.Errorf(ipc.ENOTCONN, "node %s has no client address for the confinement", t.cfg.Node)
 	}
 	self, err := os.Executable()
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg, err := json.Marshal(&confineConfig{Inst: r.Inst, PID: r.PID, URL: url, Secret: string(t.n.opts.Secret),
+	cfg, err := json.Marshal(&confineConfig{Inst: r.Inst, PID: r.PID, URL: url, Secret: string(t.cfg.Secret),
 		Prog: r.Prog, Args: r.Args, Env: append([]string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/"}, r.Env...),
 		Dir: r.Dir, UID: r.UID, GID: r.GID, HostBinds: r.HostBinds, Tty: r.Tty != nil})
 	if err != nil {
@@ -159,7 +160,7 @@ func (t *sysTask) confinedCmd(r *ipc.SysSpawnReq) (*exec.Cmd, *confinement, erro
 
 // checkBinary reports a missing binary at spawn time, naming it: either
 // under a host bind (checked on the host) or in the instance's tree.
-func (t *sysTask) checkBinary(r *ipc.SysSpawnReq) error {
+func (t *Task) checkBinary(r *ipc.SysSpawnReq) error {
 	p := filepath.Clean(r.Prog)
 	for _, b := range r.HostBinds {
 		if p == b || strings.HasPrefix(p, b+"/") {
@@ -173,7 +174,7 @@ func (t *sysTask) checkBinary(r *ipc.SysSpawnReq) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var a ipc.FSAttrRep
-	err := t.n.ipc.Call(ctx, ipc.ServerEndpoint(r.Inst, ipc.RoleFS), ipc.OpFSLookup, &ipc.FSLookupReq{Path: p}, &a)
+	err := t.cfg.Conn.Call(ctx, ipc.ServerEndpoint(r.Inst, ipc.RoleFS), ipc.OpFSLookup, &ipc.FSLookupReq{Path: p}, &a)
 	switch {
 	case errors.Is(err, ipc.ENOENT):
 		return ipc.Errorf(ipc.ENOENT, "no such file in instance %s (nor under its host folders %v)", r.Inst, r.HostBinds)

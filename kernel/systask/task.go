@@ -1,4 +1,10 @@
-package kernel
+// Package systask is a node's system task: it starts and stops the host
+// processes of every instance for PM — VOS-native programs (the image's
+// multi-call binary, run by command name) and confined host binaries
+// (confine.go) — carries their stdio over streams, and reports their exits
+// to PM. Its ops (spawn, signal, procs, resize) are rows of the node's
+// system endpoint (ipc.NodeEndpoint), registered by Register.
+package systask
 
 import (
 	"bufio"
@@ -15,16 +21,11 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/nats-io/nats.go"
 	"github.com/vos-os/vos/ipc"
-	"github.com/vos-os/vos/kernel/bus"
 	"github.com/vos-os/vos/servers/srv"
 	"go.uber.org/zap"
 )
-
-// The system task starts and stops host processes for PM: libvos-native
-// programs (the image's multi-call binary, run by command name) and
-// confined host binaries (confine.go). It carries their stdio over streams
-// and reports their exit to PM.
 
 // streamWait is how long a process's output waits for its reader to appear.
 const streamWait = 10 * time.Second
@@ -45,8 +46,25 @@ type hostProc struct {
 	done     chan struct{}
 }
 
-type sysTask struct {
-	n *Node
+// Config is what the node gives its system task.
+type Config struct {
+	Node   string
+	Secret []byte          // the cluster secret: the confinement's FUSE server connects as the kernel
+	URL    func() string   // the node's client address ("" if it has none)
+	NC     *nats.Conn      // the node's kernel connection
+	Conn   *ipc.Conn       // the same, as a kernel ipc.Conn
+	Box    string          // the image's multi-call binary ("" for DefaultBox())
+	Ctx    context.Context // ends when the node shuts down
+	Log    *zap.Logger
+	// Issue makes the bus credential of a native process it starts, valid
+	// until Revoke, called once the process has ended.
+	Issue  func(inst string, pid int) (user, pass string, err error)
+	Revoke func(inst string, pid int)
+}
+
+// Task is a node's system task.
+type Task struct {
+	cfg Config
 
 	mu    sync.Mutex
 	procs map[procKey]*hostProc
@@ -56,13 +74,29 @@ type sysTask struct {
 	boxErr  error
 }
 
-func newSysTask(n *Node) *sysTask {
-	return &sysTask{n: n, procs: map[procKey]*hostProc{}}
+// New returns the system task of a node.
+func New(cfg Config) *Task {
+	if cfg.Box == "" {
+		cfg.Box = DefaultBox()
+	}
+	if cfg.Log == nil {
+		cfg.Log = zap.NewNop()
+	}
+	return &Task{cfg: cfg, procs: map[procKey]*hostProc{}}
+}
+
+// Register adds the system task's rows to the node's system table. Every
+// op is the kernel's: PM asks for spawns and signals, nodes for lists.
+func (t *Task) Register(tab *srv.Table) {
+	srv.Handle(tab, ipc.OpSysSpawn, srv.Kernel, srv.Supported, "", t.sysSpawn)
+	srv.Handle(tab, ipc.OpSysSignal, srv.Kernel, srv.Supported, "", t.sysSignal)
+	srv.Handle(tab, ipc.OpSysProcs, srv.Kernel, srv.Supported, "", t.sysProcs)
+	srv.Handle(tab, ipc.OpSysResize, srv.Kernel, srv.Supported, "", t.sysResize)
 }
 
 // box finds the image's multi-call binary and the commands it has.
-func (t *sysTask) box() (string, map[string]bool, error) {
-	path := t.n.opts.Box
+func (t *Task) box() (string, map[string]bool, error) {
+	path := t.cfg.Box
 	t.boxOnce.Do(func() {
 		out, err := exec.Command(path, "--list").Output()
 		if err != nil {
@@ -77,11 +111,11 @@ func (t *sysTask) box() (string, map[string]bool, error) {
 	return path, t.boxCmds, t.boxErr
 }
 
-func (n *Node) sysSpawn(c *srv.Call, r *ipc.SysSpawnReq) (*ipc.SysSpawnRep, error) {
-	return n.sys.spawn(r)
+func (t *Task) sysSpawn(_ *srv.Call, r *ipc.SysSpawnReq) (*ipc.SysSpawnRep, error) {
+	return t.spawn(r)
 }
 
-func (t *sysTask) spawn(r *ipc.SysSpawnReq) (*ipc.SysSpawnRep, error) {
+func (t *Task) spawn(r *ipc.SysSpawnReq) (*ipc.SysSpawnRep, error) {
 	key := procKey{r.Inst, r.PID}
 	t.mu.Lock()
 	_, dup := t.procs[key]
@@ -98,10 +132,13 @@ func (t *sysTask) spawn(r *ipc.SysSpawnReq) (*ipc.SysSpawnRep, error) {
 		cmd, err = t.nativeCmd(r)
 	}
 	if err != nil {
+		t.cfg.Revoke(r.Inst, r.PID)
 		return nil, err
 	}
 	io, err := t.stdio(r)
 	if err != nil {
+		closeAll(cmd.ExtraFiles)
+		t.cfg.Revoke(r.Inst, r.PID)
 		return nil, err
 	}
 	// The lifeline: the process (or its init) reads it and ends when it
@@ -110,6 +147,8 @@ func (t *sysTask) spawn(r *ipc.SysSpawnReq) (*ipc.SysSpawnRep, error) {
 	lifeR, lifeW, err := os.Pipe()
 	if err != nil {
 		io.abort()
+		closeAll(cmd.ExtraFiles)
+		t.cfg.Revoke(r.Inst, r.PID)
 		return nil, err
 	}
 	cmd.ExtraFiles = append(cmd.ExtraFiles, lifeR)
@@ -119,26 +158,21 @@ func (t *sysTask) spawn(r *ipc.SysSpawnReq) (*ipc.SysSpawnRep, error) {
 		cmd.SysProcAttr.Setpgid = false
 	}
 	err = cmd.Start()
-	lifeR.Close()
+	closeAll(cmd.ExtraFiles) // the child's ends: the lifeline's, the credential's, the init's
 	if err != nil {
 		lifeW.Close()
 		io.abort()
 		if conf != nil {
-			for _, f := range cmd.ExtraFiles {
-				f.Close()
-			}
 			conf.close()
 		}
+		t.cfg.Revoke(r.Inst, r.PID)
 		return nil, ipc.Errorf(ipc.ENOEXEC, "start %s: %v", r.Prog, err)
 	}
 	io.started()
 	if conf != nil {
-		for _, f := range cmd.ExtraFiles {
-			f.Close() // the init's ends (the lifeline's is closed already)
-		}
 		if err := conf.afterStart(cmd.Process.Pid); err != nil {
 			_ = cmd.Process.Kill()
-			t.n.log.Warn("confinement", zap.Error(err))
+			t.cfg.Log.Warn("confinement", zap.Error(err))
 		}
 	}
 	hp := &hostProc{key: key, cmd: cmd, tty: io.tty, conf: conf, lifeline: lifeW, done: make(chan struct{})}
@@ -153,7 +187,7 @@ func (t *sysTask) spawn(r *ipc.SysSpawnReq) (*ipc.SysSpawnRep, error) {
 // by the command's name, told its instance, pid and credentials through
 // its environment. It runs as the host's nobody: everything it does goes
 // through VOS servers.
-func (t *sysTask) nativeCmd(r *ipc.SysSpawnReq) (*exec.Cmd, error) {
+func (t *Task) nativeCmd(r *ipc.SysSpawnReq) (*exec.Cmd, error) {
 	box, cmds, err := t.box()
 	if err != nil {
 		return nil, ipc.Errorf(ipc.ENOENT, "%v", err)
@@ -161,15 +195,29 @@ func (t *sysTask) nativeCmd(r *ipc.SysSpawnReq) (*exec.Cmd, error) {
 	if !cmds[r.Prog] {
 		return nil, ipc.Errorf(ipc.ENOENT, "no such program in the image (run image commands by name, host binaries by absolute path)")
 	}
-	url := t.n.URL()
+	url := t.cfg.URL()
 	if url == "" {
-		return nil, ipc.Errorf(ipc.ENOTCONN, "node %s has no client address for processes", t.n.opts.Name)
+		return nil, ipc.Errorf(ipc.ENOTCONN, "node %s has no client address for processes", t.cfg.Node)
 	}
-	user := bus.ProcessUser(r.Inst, r.PID)
-	pe := ipc.ProcEnv{URL: url, Instance: r.Inst, Node: t.n.opts.Name, PID: r.PID, PPID: r.PPID,
-		User: user, Pass: bus.Password(t.n.opts.Secret, user), Cwd: r.Dir,
+	user, pass, err := t.cfg.Issue(r.Inst, r.PID)
+	if err != nil {
+		return nil, err
+	}
+	// The password travels in a pipe the program reads and closes at start.
+	credR, credW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	_, err = credW.WriteString(pass)
+	credW.Close()
+	if err != nil {
+		credR.Close()
+		return nil, err
+	}
+	pe := ipc.ProcEnv{URL: url, Instance: r.Inst, Node: t.cfg.Node, PID: r.PID, PPID: r.PPID,
+		User: user, CredFD: 3, Cwd: r.Dir,
 		Stdin: streamOf(r.Stdin), Stdout: streamOf(r.Stdout), Stderr: streamOf(r.Stderr),
-		Lifeline: 3} // the lifeline is its fd 3 (see spawn)
+		Lifeline: 4} // fd 3 the credential, 4 the lifeline (spawn adds it)
 	env := append([]string{"PATH=/bin:/usr/bin", "HOME=/"}, r.Env...)
 	if r.Tty != nil { // the terminal is stdout and stderr both
 		env = append(env, "TERM="+r.Tty.Term)
@@ -177,6 +225,7 @@ func (t *sysTask) nativeCmd(r *ipc.SysSpawnReq) (*exec.Cmd, error) {
 	}
 	env = append(env, pe.Environ()...)
 	cmd := &exec.Cmd{Path: box, Args: append([]string{r.Prog}, r.Args...), Env: env, Dir: os.TempDir(),
+		ExtraFiles:  []*os.File{credR},
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true}}
 	if os.Geteuid() == 0 {
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 65534, Gid: 65534}
@@ -221,7 +270,7 @@ func (s *stdioSet) started() {
 	s.mine = nil
 }
 
-func (t *sysTask) stdio(r *ipc.SysSpawnReq) (*stdioSet, error) {
+func (t *Task) stdio(r *ipc.SysSpawnReq) (*stdioSet, error) {
 	s := &stdioSet{}
 	ctx, cancel := context.WithTimeout(context.Background(), streamWait)
 	defer cancel()
@@ -259,7 +308,7 @@ func (t *sysTask) stdio(r *ipc.SysSpawnReq) (*stdioSet, error) {
 	return s, nil
 }
 
-func (t *sysTask) stdinOf(ctx context.Context, s *stdioSet, r *ipc.SysSpawnReq, spec ipc.Stdio) error {
+func (t *Task) stdinOf(ctx context.Context, s *stdioSet, r *ipc.SysSpawnReq, spec ipc.Stdio) error {
 	if spec.Kind == ipc.StdioNull {
 		f, err := os.Open(os.DevNull)
 		if err != nil {
@@ -277,10 +326,10 @@ func (t *sysTask) stdinOf(ctx context.Context, s *stdioSet, r *ipc.SysSpawnReq, 
 }
 
 // input feeds w from a stream or an instance file, closing w at its end.
-func (t *sysTask) input(ctx context.Context, s *stdioSet, r *ipc.SysSpawnReq, spec ipc.Stdio, w io.WriteCloser) error {
+func (t *Task) input(ctx context.Context, s *stdioSet, r *ipc.SysSpawnReq, spec ipc.Stdio, w io.WriteCloser) error {
 	switch spec.Kind {
 	case ipc.StdioStream:
-		rd, err := ipc.ServeStream(t.n.nc, spec.Subject, w)
+		rd, err := ipc.ServeStream(t.cfg.NC, spec.Subject, w)
 		if err != nil {
 			w.Close()
 			return err
@@ -296,7 +345,7 @@ func (t *sysTask) input(ctx context.Context, s *stdioSet, r *ipc.SysSpawnReq, sp
 			s.cleanup = append(s.cleanup, func() { w.Close() })
 		}
 	case ipc.StdioFile:
-		f, err := openVFile(ctx, t.n.ipc.WithCred(&ipc.Cred{UID: r.UID, GID: r.GID}), r.Inst, spec.Path, ipc.O_RDONLY, 0)
+		f, err := openVFile(ctx, t.cfg.Conn.WithCred(&ipc.Cred{UID: r.UID, GID: r.GID}), r.Inst, spec.Path, ipc.O_RDONLY, 0)
 		if err != nil {
 			w.Close()
 			return err
@@ -312,7 +361,7 @@ func (t *sysTask) input(ctx context.Context, s *stdioSet, r *ipc.SysSpawnReq, sp
 	return nil
 }
 
-func (t *sysTask) stdoutOf(ctx context.Context, s *stdioSet, r *ipc.SysSpawnReq, spec ipc.Stdio, i int) error {
+func (t *Task) stdoutOf(ctx context.Context, s *stdioSet, r *ipc.SysSpawnReq, spec ipc.Stdio, i int) error {
 	if spec.Kind == ipc.StdioNull {
 		f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 		if err != nil {
@@ -331,7 +380,7 @@ func (t *sysTask) stdoutOf(ctx context.Context, s *stdioSet, r *ipc.SysSpawnReq,
 		if spec.Append {
 			flags = ipc.O_WRONLY | ipc.O_CREAT | ipc.O_APPEND
 		}
-		f, err := openVFile(ctx, t.n.ipc.WithCred(&ipc.Cred{UID: r.UID, GID: r.GID}), r.Inst, spec.Path, flags, 0o644)
+		f, err := openVFile(ctx, t.cfg.Conn.WithCred(&ipc.Cred{UID: r.UID, GID: r.GID}), r.Inst, spec.Path, flags, 0o644)
 		if err != nil {
 			pr.Close()
 			return err
@@ -351,12 +400,12 @@ func (t *sysTask) stdoutOf(ctx context.Context, s *stdioSet, r *ipc.SysSpawnReq,
 // output copies rd into a stream until rd ends. The stream is joined now,
 // so that its reader counts this process as a writer before the spawn
 // returns.
-func (t *sysTask) output(ctx context.Context, s *stdioSet, spec ipc.Stdio, rd io.ReadCloser) error {
+func (t *Task) output(ctx context.Context, s *stdioSet, spec ipc.Stdio, rd io.ReadCloser) error {
 	if spec.Kind != ipc.StdioStream {
 		go func() { _, _ = io.Copy(io.Discard, rd) }()
 		return nil
 	}
-	w, err := ipc.OpenStream(ctx, t.n.ipc, spec.Subject, streamWait)
+	w, err := ipc.OpenStream(ctx, t.cfg.Conn, spec.Subject, streamWait)
 	if err != nil {
 		rd.Close()
 		return ipc.Errorf(ipc.EPIPE, "stream %s has no reader: %v", spec.Subject, err)
@@ -383,8 +432,14 @@ func (t *sysTask) output(ctx context.Context, s *stdioSet, spec ipc.Stdio, rd io
 	return nil
 }
 
+func closeAll(fs []*os.File) {
+	for _, f := range fs {
+		f.Close()
+	}
+}
+
 // reap waits for a process, lets its output drain, and reports its exit.
-func (t *sysTask) reap(hp *hostProc, s *stdioSet, r *ipc.SysSpawnReq) {
+func (t *Task) reap(hp *hostProc, s *stdioSet, r *ipc.SysSpawnReq) {
 	err := hp.cmd.Wait()
 	code, sig := 0, 0
 	if st, ok := hp.cmd.ProcessState.Sys().(syscall.WaitStatus); ok {
@@ -425,12 +480,13 @@ func (t *sysTask) reap(hp *hostProc, s *stdioSet, r *ipc.SysSpawnReq) {
 	delete(t.procs, hp.key)
 	t.mu.Unlock()
 	close(hp.done)
+	t.cfg.Revoke(r.Inst, r.PID)
 	t.reportExit(r.Inst, r.PID, code, sig)
 }
 
 // reportExit tells PM, retrying while PM restarts or moves.
-func (t *sysTask) reportExit(inst string, pid, code, sig int) {
-	c := ipc.NewConn(t.n.nc, ipc.CallerKernel)
+func (t *Task) reportExit(inst string, pid, code, sig int) {
+	c := ipc.NewConn(t.cfg.NC, ipc.CallerKernel)
 	c.RetryNoServer = 30 * time.Second
 	for attempt := 0; attempt < 10; attempt++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -439,19 +495,19 @@ func (t *sysTask) reportExit(inst string, pid, code, sig int) {
 		if err == nil {
 			return
 		}
-		if t.n.ctx.Err() != nil {
+		if t.cfg.Ctx.Err() != nil {
 			return
 		}
-		t.n.log.Warn("report exit", zap.String("inst", inst), zap.Int("pid", pid), zap.Error(err))
+		t.cfg.Log.Warn("report exit", zap.String("inst", inst), zap.Int("pid", pid), zap.Error(err))
 	}
 }
 
-func (n *Node) sysSignal(c *srv.Call, r *ipc.SysSignalReq) (*ipc.PMEmpty, error) {
-	n.sys.mu.Lock()
-	hp := n.sys.procs[procKey{r.Inst, r.PID}]
-	n.sys.mu.Unlock()
+func (t *Task) sysSignal(_ *srv.Call, r *ipc.SysSignalReq) (*ipc.PMEmpty, error) {
+	t.mu.Lock()
+	hp := t.procs[procKey{r.Inst, r.PID}]
+	t.mu.Unlock()
 	if hp == nil {
-		return nil, ipc.Errorf(ipc.ESRCH, "pid %d of %s does not run on %s", r.PID, r.Inst, n.opts.Name)
+		return nil, ipc.Errorf(ipc.ESRCH, "pid %d of %s does not run on %s", r.PID, r.Inst, t.cfg.Node)
 	}
 	if r.Signal == 0 {
 		return &ipc.PMEmpty{}, nil
@@ -465,11 +521,11 @@ func (n *Node) sysSignal(c *srv.Call, r *ipc.SysSignalReq) (*ipc.PMEmpty, error)
 	return &ipc.PMEmpty{}, nil
 }
 
-func (n *Node) sysProcs(_ *srv.Call, r *ipc.SysProcsReq) (*ipc.SysProcsRep, error) {
-	n.sys.mu.Lock()
-	defer n.sys.mu.Unlock()
+func (t *Task) sysProcs(_ *srv.Call, r *ipc.SysProcsReq) (*ipc.SysProcsRep, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	rep := &ipc.SysProcsRep{}
-	for k := range n.sys.procs {
+	for k := range t.procs {
 		if k.inst == r.Inst {
 			rep.PIDs = append(rep.PIDs, k.pid)
 		}
@@ -477,10 +533,10 @@ func (n *Node) sysProcs(_ *srv.Call, r *ipc.SysProcsReq) (*ipc.SysProcsRep, erro
 	return rep, nil
 }
 
-func (n *Node) sysResize(c *srv.Call, r *ipc.SysResizeReq) (*ipc.PMEmpty, error) {
-	n.sys.mu.Lock()
-	hp := n.sys.procs[procKey{r.Inst, r.PID}]
-	n.sys.mu.Unlock()
+func (t *Task) sysResize(_ *srv.Call, r *ipc.SysResizeReq) (*ipc.PMEmpty, error) {
+	t.mu.Lock()
+	hp := t.procs[procKey{r.Inst, r.PID}]
+	t.mu.Unlock()
 	if hp == nil {
 		return nil, ipc.ESRCH
 	}
@@ -493,9 +549,9 @@ func (n *Node) sysResize(c *srv.Call, r *ipc.SysResizeReq) (*ipc.PMEmpty, error)
 	return &ipc.PMEmpty{}, nil
 }
 
-// killAll stops every process of the node (shutdown) and waits for their
+// KillAll stops every process of the node (shutdown) and waits for their
 // exits to be reported.
-func (t *sysTask) killAll() {
+func (t *Task) KillAll() {
 	t.mu.Lock()
 	procs := make([]*hostProc, 0, len(t.procs))
 	for _, hp := range t.procs {
@@ -513,9 +569,9 @@ func (t *sysTask) killAll() {
 	}
 }
 
-// defaultBox is the image's multi-call binary: beside this executable, or
+// DefaultBox is the image's multi-call binary: beside this executable, or
 // in PATH.
-func defaultBox() string {
+func DefaultBox() string {
 	if self, err := os.Executable(); err == nil {
 		p := filepath.Join(filepath.Dir(self), "vosbox")
 		if _, err := os.Stat(p); err == nil {
