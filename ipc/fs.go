@@ -46,13 +46,13 @@ func init() {
 		Def{OpFSSymlink, "fs.symlink", FSSymlinkReq{}, FSAttrRep{}},
 		Def{OpFSReadlink, "fs.readlink", FSReadlinkReq{}, FSReadlinkRep{}},
 		Def{OpFSUnlink, "fs.unlink", FSUnlinkReq{}, FSEmpty{}},
-		Def{OpFSRmdir, "fs.rmdir", FSUnlinkReq{}, FSEmpty{}},
+		Def{OpFSRmdir, "fs.rmdir", FSRmdirReq{}, FSEmpty{}},
 		Def{OpFSRename, "fs.rename", FSRenameReq{}, FSEmpty{}},
 		Def{OpFSLink, "fs.link", FSLinkReq{}, FSAttrRep{}},
 		Def{OpFSReaddir, "fs.readdir", FSReaddirReq{}, FSReaddirRep{}},
 		Def{OpFSStatfs, "fs.statfs", FSStatfsReq{}, FSStatfsRep{}},
 		Def{OpFSAccess, "fs.access", FSAccessReq{}, FSEmpty{}},
-		Def{OpFSFsync, "fs.fsync", FSGetattrReq{}, FSEmpty{}},
+		Def{OpFSFsync, "fs.fsync", FSFsyncReq{}, FSEmpty{}},
 		Def{OpFSEvent, "fs.event", FSEvent{}, FSEmpty{}},
 	)
 }
@@ -137,6 +137,9 @@ type FSLookupReq struct {
 
 // FSGetattrReq reads an inode's attributes.
 type FSGetattrReq struct{ Ino uint64 }
+
+// FSFsyncReq makes an inode's data durable.
+type FSFsyncReq struct{ Ino uint64 }
 
 // Setattr Valid bits say which fields of FSSetattrReq apply.
 const (
@@ -274,8 +277,14 @@ type FSReadlinkReq struct {
 // FSReadlinkRep is the link's target.
 type FSReadlinkRep struct{ Target string }
 
-// FSUnlinkReq removes a name (unlink, or rmdir with OpFSRmdir).
+// FSUnlinkReq removes a name that is not a directory.
 type FSUnlinkReq struct {
+	At   uint64
+	Path string
+}
+
+// FSRmdirReq removes an empty directory.
+type FSRmdirReq struct {
 	At   uint64
 	Path string
 }

@@ -28,7 +28,7 @@ func init() {
 		Def{OpPMInfo, "pm.info", PMInfoReq{}, ProcInfo{}},
 		Def{OpPMPs, "pm.ps", PMPsReq{}, PMPsRep{}},
 		Def{OpPMSetpgid, "pm.setpgid", PMSetpgidReq{}, PMEmpty{}},
-		Def{OpPMCred, "pm.cred", PMInfoReq{}, Cred{}},
+		Def{OpPMCred, "pm.cred", PMCredReq{}, Cred{}},
 		Def{OpPMExec, "pm.exec", PMExecReq{}, PMEmpty{}},
 		Def{OpPMAdopt, "pm.adopt", PMAdoptReq{}, PMAdoptRep{}},
 	)
@@ -121,8 +121,11 @@ type PMKillReq struct {
 	Signal int
 }
 
-// PMInfoReq asks about one process.
+// PMInfoReq asks about one process (PID 0: the caller).
 type PMInfoReq struct{ PID int }
+
+// PMCredReq asks for a process's credential (servers checking access).
+type PMCredReq struct{ PID int }
 
 // Process states.
 const (

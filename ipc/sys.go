@@ -22,17 +22,17 @@ const (
 
 func init() {
 	mustRegister(
-		Def{OpSysCrash, "sys.crash", CtlCrashReq{}, CtlCrashRep{}},
+		Def{OpSysCrash, "sys.crash", SysCrashReq{}, CtlCrashRep{}},
 		Def{OpSysSpawn, "sys.spawn", SysSpawnReq{}, SysSpawnRep{}},
 		Def{OpSysEnd, "sys.end", SysEndReq{}, SysEndRep{}},
 		Def{OpSysSignal, "sys.signal", SysSignalReq{}, PMEmpty{}},
 		Def{OpSysProcs, "sys.procs", SysProcsReq{}, SysProcsRep{}},
 		Def{OpSysResize, "sys.resize", SysResizeReq{}, PMEmpty{}},
-		Def{OpSysPrepare, "sys.prepare", SysServerReq{}, SysServerRep{}},
-		Def{OpSysFreeze, "sys.freeze", SysServerReq{}, SysServerRep{}},
-		Def{OpSysActivate, "sys.activate", SysServerReq{}, SysServerRep{}},
-		Def{OpSysThaw, "sys.thaw", SysServerReq{}, SysServerRep{}},
-		Def{OpSysAbort, "sys.abort", SysServerReq{}, SysServerRep{}},
+		Def{OpSysPrepare, "sys.prepare", SysPrepareReq{}, SysServerRep{}},
+		Def{OpSysFreeze, "sys.freeze", SysFreezeReq{}, SysServerRep{}},
+		Def{OpSysActivate, "sys.activate", SysActivateReq{}, SysServerRep{}},
+		Def{OpSysThaw, "sys.thaw", SysThawReq{}, SysServerRep{}},
+		Def{OpSysAbort, "sys.abort", SysAbortReq{}, SysServerRep{}},
 	)
 }
 
@@ -80,11 +80,29 @@ type SysResizeReq struct {
 	Rows, Cols uint16
 }
 
-// SysServerReq names a server on a node, for migration steps.
-type SysServerReq struct {
+// SysServer names a server of an instance on a node: the shape of the
+// requests below, each op its own type.
+type SysServer struct {
 	Inst string
 	Role string
 }
+
+// SysCrashReq kills a server abruptly (for ctl.crash).
+type SysCrashReq SysServer
+
+// The migration steps (see OpSysPrepare).
+type (
+	// SysPrepareReq starts a standby copy of the server on the target.
+	SysPrepareReq SysServer
+	// SysFreezeReq stops the source copy at a journal position.
+	SysFreezeReq SysServer
+	// SysActivateReq lets the standby catch up and serve.
+	SysActivateReq SysServer
+	// SysThawReq lets the source serve again (roll back).
+	SysThawReq SysServer
+	// SysAbortReq stops the standby (roll back).
+	SysAbortReq SysServer
+)
 
 // SysServerRep carries the journal position (freeze).
 type SysServerRep struct{ Seq uint64 }

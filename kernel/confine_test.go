@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -43,12 +44,12 @@ func TestConfined(t *testing.T) {
 	}
 	names := strings.Fields(out)
 	for _, want := range []string{"etc", "bin", "usr", "proc", "dev"} {
-		if !contains(names, want) {
+		if !slices.Contains(names, want) {
 			t.Errorf("ls / lacks %s: %v", want, names)
 		}
 	}
 	for _, host := range []string{"work", "root", "home", "var"} {
-		if contains(names, host) {
+		if slices.Contains(names, host) {
 			t.Errorf("ls / shows the host's %s: %v", host, names)
 		}
 	}
@@ -101,13 +102,4 @@ func TestConfined(t *testing.T) {
 	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "/bin/nonesuch") {
 		t.Errorf("missing host binary: %v", err)
 	}
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -33,8 +33,8 @@ func (n *Node) ctlTable() *srv.Table {
 
 func (n *Node) sysTable() *srv.Table {
 	t := srv.NewTable("sys")
-	srv.Handle(t, ipc.OpSysCrash, srv.Kernel, srv.Supported, "", func(_ *srv.Call, r *ipc.CtlCrashReq) (*ipc.CtlCrashRep, error) {
-		if err := n.sup.crash(r.Name, r.Role); err != nil {
+	srv.Handle(t, ipc.OpSysCrash, srv.Kernel, srv.Supported, "", func(_ *srv.Call, r *ipc.SysCrashReq) (*ipc.CtlCrashRep, error) {
+		if err := n.sup.crash(r.Inst, r.Role); err != nil {
 			return nil, err
 		}
 		return &ipc.CtlCrashRep{Node: n.opts.Name}, nil

@@ -260,7 +260,7 @@ func (n *Node) ctlCrash(c *srv.Call, r *ipc.CtlCrashReq) (*ipc.CtlCrashRep, erro
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var rep ipc.CtlCrashRep
-	if err := n.ipc.Call(ctx, ipc.NodeEndpoint(p.Node), ipc.OpSysCrash, r, &rep); err != nil {
+	if err := n.ipc.Call(ctx, ipc.NodeEndpoint(p.Node), ipc.OpSysCrash, &ipc.SysCrashReq{Inst: r.Name, Role: r.Role}, &rep); err != nil {
 		return nil, err
 	}
 	return &rep, nil

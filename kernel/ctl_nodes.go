@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -76,23 +77,23 @@ func (n *Node) ctlSetNodes(c *srv.Call, r *ipc.CtlSetNodesReq) (*ipc.CtlSetNodes
 		nodes = known
 	}
 	for _, a := range r.Add {
-		if !contains(known, a) {
+		if !slices.Contains(known, a) {
 			return nil, ipc.Errorf(ipc.EINVAL, "unknown node %q (the cluster has %s)", a, strings.Join(known, ", "))
 		}
-		if !contains(nodes, a) {
+		if !slices.Contains(nodes, a) {
 			nodes = append(nodes, a)
 		}
 	}
 	var removed []string
 	for _, x := range r.Remove {
-		if !contains(nodes, x) {
+		if !slices.Contains(nodes, x) {
 			return nil, ipc.Errorf(ipc.EINVAL, "node %q is not one of instance %s's nodes (%s)", x, r.Name, strings.Join(nodes, ", "))
 		}
 		removed = append(removed, x)
 	}
 	var kept []string
 	for _, x := range nodes {
-		if !contains(removed, x) {
+		if !slices.Contains(removed, x) {
 			kept = append(kept, x)
 		}
 	}
@@ -118,7 +119,7 @@ func (n *Node) ctlSetNodes(c *srv.Call, r *ipc.CtlSetNodesReq) (*ipc.CtlSetNodes
 	// Servers first: they serve the processes' last calls.
 	for _, role := range ipc.Roles {
 		var p Placement
-		if found, err := get(ctx, n.st.placement, serverKey(r.Name, role), &p); err != nil || !found || !contains(removed, p.Node) {
+		if found, err := get(ctx, n.st.placement, serverKey(r.Name, role), &p); err != nil || !found || !slices.Contains(removed, p.Node) {
 			continue
 		}
 		to := leastLoaded(intersect(kept, n.liveNodes()), n.serverCounts())
@@ -149,7 +150,7 @@ func (n *Node) endProcesses(ctx context.Context, inst string, nodes []string) ([
 		}
 		var pids []int
 		for _, p := range ps.Procs {
-			if p.State == ipc.ProcRunning && contains(nodes, p.Node) {
+			if p.State == ipc.ProcRunning && slices.Contains(nodes, p.Node) {
 				pids = append(pids, p.PID)
 			}
 		}

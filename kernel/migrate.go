@@ -3,6 +3,7 @@ package kernel
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,8 +54,8 @@ func (n *Node) ctlMigrate(c *srv.Call, r *ipc.CtlMigrateReq) (*ipc.CtlMigrateRep
 	if !n.isLive(p.Node) {
 		return nil, ipc.Errorf(ipc.EHOSTDOWN, "node %s, where the %s server runs, is down: it fails over by itself", p.Node, r.Role)
 	}
-	req := &ipc.SysServerReq{Inst: r.Name, Role: r.Role}
-	step := func(node string, op ipc.Op) (uint64, error) {
+	at := ipc.SysServer{Inst: r.Name, Role: r.Role}
+	step := func(node string, op ipc.Op, req any) (uint64, error) {
 		sctx, cancel := context.WithTimeout(ctx, migrateStep)
 		defer cancel()
 		var rep ipc.SysServerRep
@@ -62,19 +63,19 @@ func (n *Node) ctlMigrate(c *srv.Call, r *ipc.CtlMigrateReq) (*ipc.CtlMigrateRep
 		return rep.Seq, err
 	}
 	t0 := time.Now()
-	if _, err := step(r.Node, ipc.OpSysPrepare); err != nil {
+	if _, err := step(r.Node, ipc.OpSysPrepare, ipc.SysPrepareReq(at)); err != nil {
 		return nil, fmt.Errorf("migrate %s of %s: %s could not prepare a copy (nothing changed): %w", r.Role, r.Name, r.Node, err)
 	}
 	frozen := time.Now()
-	seq, err := step(p.Node, ipc.OpSysFreeze)
+	seq, err := step(p.Node, ipc.OpSysFreeze, ipc.SysFreezeReq(at))
 	if err != nil {
-		_, _ = step(r.Node, ipc.OpSysAbort)
-		_, _ = step(p.Node, ipc.OpSysThaw)
+		_, _ = step(r.Node, ipc.OpSysAbort, ipc.SysAbortReq(at))
+		_, _ = step(p.Node, ipc.OpSysThaw, ipc.SysThawReq(at))
 		return nil, fmt.Errorf("migrate %s of %s: %s could not hand over (rolled back): %w", r.Role, r.Name, p.Node, err)
 	}
-	if _, err := step(r.Node, ipc.OpSysActivate); err != nil {
-		_, _ = step(r.Node, ipc.OpSysAbort)
-		if _, terr := step(p.Node, ipc.OpSysThaw); terr != nil {
+	if _, err := step(r.Node, ipc.OpSysActivate, ipc.SysActivateReq(at)); err != nil {
+		_, _ = step(r.Node, ipc.OpSysAbort, ipc.SysAbortReq(at))
+		if _, terr := step(p.Node, ipc.OpSysThaw, ipc.SysThawReq(at)); terr != nil {
 			n.log.Error("migration rollback: thaw failed", zap.String("server", key), zap.Error(terr))
 		}
 		return nil, fmt.Errorf("migrate %s of %s: %s could not take over (rolled back to %s): %w", r.Role, r.Name, r.Node, p.Node, err)
@@ -90,11 +91,11 @@ func (n *Node) ctlMigrate(c *srv.Call, r *ipc.CtlMigrateReq) (*ipc.CtlMigrateRep
 
 // canHost checks that node is live and one of the instance's nodes.
 func (n *Node) canHost(rec *InstanceRecord, node string) error {
-	if rec.Spec != nil && len(rec.Spec.Nodes) > 0 && !contains(rec.Spec.Nodes, node) {
+	if rec.Spec != nil && len(rec.Spec.Nodes) > 0 && !slices.Contains(rec.Spec.Nodes, node) {
 		return ipc.Errorf(ipc.EINVAL, "node %q is not one of instance %s's nodes (%s; vos nodes %s add %s)",
 			node, rec.Name, strings.Join(rec.Spec.Nodes, ", "), rec.Name, node)
 	}
-	if !contains(n.knownNodes(), node) {
+	if !slices.Contains(n.knownNodes(), node) {
 		return ipc.Errorf(ipc.EINVAL, "unknown node %q (the cluster has %s)", node, strings.Join(n.knownNodes(), ", "))
 	}
 	if !n.isLive(node) {
@@ -104,20 +105,11 @@ func (n *Node) canHost(rec *InstanceRecord, node string) error {
 }
 
 func (n *Node) isLive(node string) bool {
-	return contains(n.liveNodes(), node)
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(n.liveNodes(), node)
 }
 
 // The system task's migration steps.
-func (n *Node) sysPrepare(c *srv.Call, r *ipc.SysServerReq) (*ipc.SysServerRep, error) {
+func (n *Node) sysPrepare(c *srv.Call, r *ipc.SysPrepareReq) (*ipc.SysServerRep, error) {
 	n.mu.Lock()
 	rec := n.instances[r.Inst]
 	n.mu.Unlock()
@@ -127,7 +119,7 @@ func (n *Node) sysPrepare(c *srv.Call, r *ipc.SysServerReq) (*ipc.SysServerRep, 
 	return &ipc.SysServerRep{}, n.sup.prepare(r.Inst, r.Role, rec.Spec)
 }
 
-func (n *Node) sysFreeze(c *srv.Call, r *ipc.SysServerReq) (*ipc.SysServerRep, error) {
+func (n *Node) sysFreeze(c *srv.Call, r *ipc.SysFreezeReq) (*ipc.SysServerRep, error) {
 	s, err := n.sup.current(r.Inst, r.Role)
 	if err != nil {
 		return nil, err
@@ -141,11 +133,11 @@ func (n *Node) sysFreeze(c *srv.Call, r *ipc.SysServerReq) (*ipc.SysServerRep, e
 	return &ipc.SysServerRep{Seq: seq}, nil
 }
 
-func (n *Node) sysActivate(c *srv.Call, r *ipc.SysServerReq) (*ipc.SysServerRep, error) {
+func (n *Node) sysActivate(c *srv.Call, r *ipc.SysActivateReq) (*ipc.SysServerRep, error) {
 	return &ipc.SysServerRep{}, n.sup.activate(r.Inst, r.Role)
 }
 
-func (n *Node) sysThaw(c *srv.Call, r *ipc.SysServerReq) (*ipc.SysServerRep, error) {
+func (n *Node) sysThaw(c *srv.Call, r *ipc.SysThawReq) (*ipc.SysServerRep, error) {
 	s, err := n.sup.current(r.Inst, r.Role)
 	if err != nil {
 		return nil, err
@@ -153,7 +145,7 @@ func (n *Node) sysThaw(c *srv.Call, r *ipc.SysServerReq) (*ipc.SysServerRep, err
 	return &ipc.SysServerRep{}, s.Thaw()
 }
 
-func (n *Node) sysAbort(c *srv.Call, r *ipc.SysServerReq) (*ipc.SysServerRep, error) {
+func (n *Node) sysAbort(c *srv.Call, r *ipc.SysAbortReq) (*ipc.SysServerRep, error) {
 	n.sup.abort(serverKey(r.Inst, r.Role))
 	return &ipc.SysServerRep{}, nil
 }

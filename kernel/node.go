@@ -234,6 +234,11 @@ func (n *Node) startState() error {
 func (n *Node) announce() error {
 	ctx, cancel := context.WithTimeout(n.ctx, 60*time.Second)
 	defer cancel()
+	// This node knows itself live at once; the others learn it from the beat.
+	rec := n.record(false)
+	n.mu.Lock()
+	n.nodes[rec.Name] = nodeSeen{rec: *rec, seen: time.Now()}
+	n.mu.Unlock()
 	n.publishBeat(false)
 	if err := n.beat(ctx); err != nil {
 		return fmt.Errorf("kernel: register node: %w", err)

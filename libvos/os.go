@@ -225,12 +225,11 @@ func (o *OS) Remove(name string) error {
 	if err != nil {
 		return pathErr("remove", name, err)
 	}
-	req := &ipc.FSUnlinkReq{At: at, Path: name}
-	e := o.call(ipc.OpFSUnlink, req, nil)
+	e := o.call(ipc.OpFSUnlink, &ipc.FSUnlinkReq{At: at, Path: name}, nil)
 	if e == nil {
 		return nil
 	}
-	e1 := o.call(ipc.OpFSRmdir, req, nil)
+	e1 := o.call(ipc.OpFSRmdir, &ipc.FSRmdirReq{At: at, Path: name}, nil)
 	if e1 == nil {
 		return nil
 	}

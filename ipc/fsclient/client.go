@@ -114,7 +114,7 @@ func (c *Client) Close(ctx context.Context, ino uint64) error {
 
 // Fsync asks the server to make ino durable.
 func (c *Client) Fsync(ctx context.Context, ino uint64) error {
-	return c.Call(ctx, ipc.OpFSFsync, &ipc.FSGetattrReq{Ino: ino}, nil)
+	return c.Call(ctx, ipc.OpFSFsync, &ipc.FSFsyncReq{Ino: ino}, nil)
 }
 
 // Mkdir creates a directory; mode is already masked by the umask.
@@ -156,7 +156,7 @@ func (c *Client) Unlink(ctx context.Context, at uint64, path string) error {
 
 // Rmdir removes an empty directory.
 func (c *Client) Rmdir(ctx context.Context, at uint64, path string) error {
-	return c.Call(ctx, ipc.OpFSRmdir, &ipc.FSUnlinkReq{At: at, Path: path}, nil)
+	return c.Call(ctx, ipc.OpFSRmdir, &ipc.FSRmdirReq{At: at, Path: path}, nil)
 }
 
 // Rename renames oldAt/oldPath to newAt/newPath; flags are

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -184,9 +185,9 @@ func (c *checker) walk(n *yaml.Node, path, shape string) {
 			}
 			if known {
 				switch {
-				case contains(allowed, "*"):
+				case slices.Contains(allowed, "*"):
 					childShape = shape + ".*"
-				case !contains(allowed, key):
+				case !slices.Contains(allowed, key):
 					c.add(child, "unknown key (want one of %s)", strings.Join(allowed, ", "))
 					continue
 				}
@@ -204,15 +205,6 @@ func (c *checker) walk(n *yaml.Node, path, shape string) {
 			c.walk(item, fmt.Sprintf("%s[%d]", path, i), shape+"[]")
 		}
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Parse reads and validates a manifest file. Relative paths in it are

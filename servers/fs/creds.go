@@ -56,7 +56,7 @@ func (cc *credCache) get(caller string) (*ipc.Cred, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var cred ipc.Cred
-	if err := cc.c.Call(ctx, cc.pm, ipc.OpPMCred, &ipc.PMInfoReq{PID: pid}, &cred); err != nil {
+	if err := cc.c.Call(ctx, cc.pm, ipc.OpPMCred, &ipc.PMCredReq{PID: pid}, &cred); err != nil {
 		return nil, ipc.Errorf(ipc.EPERM, "credentials of pid %d: %v", pid, err)
 	}
 	cc.mu.Lock()

@@ -94,7 +94,7 @@ func TestBasics(t *testing.T) {
 	if d := f.stat("/d"); d.Nlink != 2 || f.stat("/").Nlink != 3 {
 		t.Errorf("link counts: /d %d, / %d", d.Nlink, f.stat("/").Nlink)
 	}
-	if err := f.call(ipc.OpFSRmdir, &ipc.FSUnlinkReq{Path: "/d"}, nil); !errors.Is(err, syscall.ENOTEMPTY) {
+	if err := f.call(ipc.OpFSRmdir, &ipc.FSRmdirReq{Path: "/d"}, nil); !errors.Is(err, syscall.ENOTEMPTY) {
 		t.Errorf("rmdir non-empty: %v", err)
 	}
 	// Paths as Linux resolves them.

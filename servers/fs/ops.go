@@ -43,8 +43,8 @@ func (s *Server) getattr(c *srv.Call, r *ipc.FSGetattrReq) (*ipc.FSAttrRep, erro
 	return &ipc.FSAttrRep{Attr: in.attr()}, nil
 }
 
-func (s *Server) fsync(c *srv.Call, r *ipc.FSGetattrReq) (*ipc.FSEmpty, error) {
-	if _, err := s.getattr(c, r); err != nil {
+func (s *Server) fsync(c *srv.Call, r *ipc.FSFsyncReq) (*ipc.FSEmpty, error) {
+	if _, err := s.getattr(c, &ipc.FSGetattrReq{Ino: r.Ino}); err != nil {
 		return nil, err
 	}
 	return &ipc.FSEmpty{}, nil
@@ -433,7 +433,7 @@ func (s *Server) unlink(c *srv.Call, r *ipc.FSUnlinkReq) (*ipc.FSEmpty, error) {
 	return &ipc.FSEmpty{}, nil
 }
 
-func (s *Server) rmdir(c *srv.Call, r *ipc.FSUnlinkReq) (*ipc.FSEmpty, error) {
+func (s *Server) rmdir(c *srv.Call, r *ipc.FSRmdirReq) (*ipc.FSEmpty, error) {
 	cred, err := s.cred(c)
 	if err != nil {
 		return nil, err

@@ -87,30 +87,9 @@ func (s *Server) Apply(kind uint8, rec any) error {
 			st.NextPID = p.PID + 1
 		}
 	case recExit:
-		r := rec.(*exitRec)
-		p := st.Procs[r.PID]
-		if p == nil || p.State != ipc.ProcRunning {
-			return fmt.Errorf("exit of pid %d which is not running", r.PID)
-		}
-		p.State, p.Code, p.Signal = ipc.ProcZombie, r.Code, r.Signal
-		// Orphans go to init; init reaps its zombies at once.
-		for _, c := range st.Procs {
-			if c.PPID == p.PID {
-				c.PPID = ipc.InitPID
-				if c.State == ipc.ProcZombie {
-					s.reap(c)
-				}
-			}
-		}
-		if p.PPID == ipc.InitPID || p.Forked {
-			s.reap(p)
-		}
+		return s.applyExit(rec.(*exitRec))
 	case recReap:
-		p := st.Procs[rec.(*pidRec).PID]
-		if p == nil || p.State != ipc.ProcZombie {
-			return fmt.Errorf("reap of pid %d which is no zombie", rec.(*pidRec).PID)
-		}
-		s.reap(p)
+		return s.applyReap(rec.(*pidRec).PID)
 	case recSetpgid:
 		r := rec.(*setpgidRec)
 		p := st.Procs[r.PID]
@@ -133,14 +112,24 @@ func (s *Server) Apply(kind uint8, rec any) error {
 	return nil
 }
 
-// reap removes a zombie, remembering its status for kernel waiters.
-func (s *Server) reap(p *proc) {
-	st := s.st
-	delete(st.Procs, p.PID)
-	st.Recent[p.PID] = exited{p.Code, p.Signal}
-	st.Order = append(st.Order, p.PID)
-	for len(st.Order) > maxRecent {
-		delete(st.Recent, st.Order[0])
-		st.Order = st.Order[1:]
+// Snapshot implements srv.State.
+func (s *Server) Snapshot() ([]byte, error) { return ipc.Encode(s.st) }
+
+// Restore implements srv.State.
+func (s *Server) Restore(data []byte) error {
+	st := newState()
+	if err := ipc.Decode(data, st); err != nil {
+		return err
 	}
+	if st.Procs == nil {
+		st.Procs = map[int]*proc{}
+	}
+	if st.Recent == nil {
+		st.Recent = map[int]exited{}
+	}
+	s.st = st
+	return nil
 }
+
+// Size implements srv.State.
+func (s *Server) Size() int64 { return int64(len(s.st.Procs))*200 + int64(len(s.st.Recent))*24 }

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/vos-os/vos/internal/srvtest"
 	"github.com/vos-os/vos/internal/testutil"
 	"github.com/vos-os/vos/ipc"
 	"github.com/vos-os/vos/servers/srv"
@@ -109,50 +109,17 @@ func (c *counter) Snapshot() ([]byte, error) { return ipc.Encode(c.v) }
 func (c *counter) Restore(b []byte) error    { return ipc.Decode(b, &c.v) }
 func (c *counter) Size() int64               { return 8 }
 
-// running is one started server.
+// running is one started counter server.
 type running struct {
-	impl   *counter
-	cancel context.CancelCauseFunc
-	done   chan error
-	nc     *nats.Conn
+	*srvtest.Running
+	impl *counter
 }
 
 func start(t *testing.T, ns *server.Server, every int) *running {
 	t.Helper()
-	nc := testutil.Connect(t, ns)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &running{impl: &counter{}, done: make(chan error, 1), nc: nc}
-	ctx, cancel := context.WithCancelCause(context.Background())
-	r.cancel = cancel
-	running := make(chan struct{})
-	cfg := srv.Config{Instance: "t", Role: "mm", Node: "n1", Conn: nc, JS: js, SnapshotEvery: every,
-		OnRunning: func() { close(running) }}
-	go func() { r.done <- srv.Run(ctx, cfg, r.impl) }()
-	t.Cleanup(func() { cancel(nil); <-r.done })
-	select { // this copy serves (another copy may be serving too)
-	case <-running:
-	case err := <-r.done:
-		t.Fatalf("server did not come up: %v", err)
-	case <-time.After(testutil.Patience):
-		t.Fatal("server did not come up")
-	}
-	return r
-}
-
-func (r *running) stop(t *testing.T, cause error) error {
-	t.Helper()
-	r.cancel(cause)
-	select {
-	case err := <-r.done:
-		r.done <- err // for the cleanup
-		return err
-	case <-time.After(testutil.Patience):
-		t.Fatal("server did not stop")
-		return nil
-	}
+	impl := &counter{}
+	// This copy serves (another copy may be serving too).
+	return &running{srvtest.Start(t, ns, srv.Config{Instance: "t", Role: "mm", SnapshotEvery: every}, impl), impl}
 }
 
 var ep = ipc.ServerEndpoint("t", "mm")
@@ -188,7 +155,7 @@ func TestRestartReplays(t *testing.T) {
 	if got := get(t, c); got != want {
 		t.Fatalf("value %d, want %d", got, want)
 	}
-	if err := r.stop(t, nil); err != nil {
+	if err := r.Stop(nil); err != nil {
 		t.Fatalf("clean stop: %v", err)
 	}
 	r2 := start(t, ns, 1<<20)
@@ -242,7 +209,7 @@ func TestKillUnderLoad(t *testing.T) {
 		}
 		return nil
 	})
-	if err := r.stop(t, srv.ErrKilled); err != nil {
+	if err := r.Stop(srv.ErrKilled); err != nil {
 		t.Fatalf("kill: %v", err)
 	}
 	ackedAtKill := acked.Load()
@@ -281,7 +248,7 @@ func TestSnapshotBoundsReplay(t *testing.T) {
 		}
 		return nil
 	})
-	if err := r.stop(t, nil); err != nil {
+	if err := r.Stop(nil); err != nil {
 		t.Fatal(err)
 	}
 	start(t, ns, 100)
@@ -325,27 +292,22 @@ func TestFencing(t *testing.T) {
 	// The stale copy stops (in its own time); the other keeps running.
 	var stale, other *running
 	select {
-	case err := <-a.done:
-		a.done <- err
+	case <-a.Done():
 		stale, other = a, b
-	case err := <-b.done:
-		b.done <- err
+	case <-b.Done():
 		stale, other = b, a
 	case <-time.After(testutil.Patience):
 		t.Fatal("neither copy stopped after a fenced append")
 	}
-	if err := <-stale.done; err == nil {
+	if stale.Wait() == nil {
 		t.Error("fenced server stopped without an error")
-	} else {
-		stale.done <- err
 	}
 	if err := c.Call(context.Background(), ep, opAdd, &addReq{N: 1}, nil); err != nil {
 		t.Errorf("the copy that was not fenced: %v", err)
 	}
 	select {
-	case err := <-other.done:
-		other.done <- err
-		t.Fatalf("both copies stopped, want only the stale one: %v", err)
+	case <-other.Done():
+		t.Fatalf("both copies stopped, want only the stale one: %v", other.Wait())
 	default:
 	}
 }
@@ -389,7 +351,7 @@ func TestDispatch(t *testing.T) {
 		done <- v.V
 	}()
 	testutil.Poll(t, func() error {
-		r.nc.Flush()
+		r.Conn.Flush()
 		if st := status(t, c); st.Stats.Msgs < 7 {
 			return errors.New("wait not received yet")
 		}
@@ -412,9 +374,8 @@ func TestDispatch(t *testing.T) {
 		t.Errorf("panic reply: %v", err)
 	}
 	select {
-	case err := <-r.done:
-		r.done <- err
-		if err == nil {
+	case <-r.Done():
+		if r.Wait() == nil {
 			t.Error("server survived a handler panic with no error")
 		}
 	case <-time.After(testutil.Patience):
