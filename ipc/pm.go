@@ -135,16 +135,16 @@ const (
 
 // ProcInfo is one process in the table.
 type ProcInfo struct {
-	PID     int
-	PPID    int
-	PGID    int
-	UID     uint32
-	GID     uint32
-	Node    string
-	State   string
-	Prog    string
-	Args    []string
-	Host    bool // a confined host binary
+	PID   int
+	PPID  int
+	PGID  int
+	UID   uint32
+	GID   uint32
+	Node  string
+	State string
+	Prog  string
+	Args  []string
+	Host  bool // a confined host binary
 	// Forked is set for a process a program forked inside its pod, which
 	// PM learnt of from the node (pm.adopt): its parent reaps it, so PM
 	// forgets it as soon as it ends.
