@@ -17,13 +17,14 @@ import (
 
 // fakeFS serves fs.read and fs.write for one file (any inode)
 // held in memory, counting messages and the most in flight per op. Writes
-// at or past failAt fail with EIO; reads and writes take delay, so that
-// pipelining shows.
+// at or past failAt fail with EIO. With gate set, requests are held until
+// gate of them are in flight at once (or 2 s passed), so that pipelining
+// shows however slowly the machine schedules the client.
 type fakeFS struct {
 	mu       sync.Mutex
 	data     []byte
 	failAt   int64
-	delay    time.Duration
+	gate     int
 	count    map[ipc.Op]int
 	inflight map[ipc.Op]int
 	most     map[ipc.Op]int
@@ -51,14 +52,23 @@ func (f *fakeFS) serve(m *ipc.Msg) {
 	f.count[m.Op]++
 	f.inflight[m.Op]++
 	f.most[m.Op] = max(f.most[m.Op], f.inflight[m.Op])
-	delay := f.delay
 	f.mu.Unlock()
 	defer func() {
 		f.mu.Lock()
 		f.inflight[m.Op]--
 		f.mu.Unlock()
 	}()
-	time.Sleep(delay)
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		f.mu.Lock()
+		if f.inflight[m.Op] >= f.gate {
+			f.gate = 0 // open for good: the rest of the burst must not wait
+		}
+		open := f.gate == 0
+		f.mu.Unlock()
+		if open {
+			break
+		}
+	}
 	switch m.Op {
 	case ipc.OpFSRead:
 		var req ipc.FSReadReq
@@ -132,7 +142,7 @@ func randBytes(n int, seed byte) []byte {
 // flight, and end of file.
 func TestReadWriteAt(t *testing.T) {
 	f, c := newFake(t)
-	f.set(func(f *fakeFS) { f.delay = 200 * time.Millisecond })
+	f.set(func(f *fakeFS) { f.gate = 4 })
 	size := 5*ipc.MaxIO + ipc.MaxIO/2
 	data := randBytes(size, 1)
 	if n, err := c.WriteAt(bg, 7, data, 0); n != size || err != nil {
@@ -141,6 +151,7 @@ func TestReadWriteAt(t *testing.T) {
 	if count, most := f.stats(ipc.OpFSWrite); count != 6 || most < 4 {
 		t.Errorf("WriteAt of 5.5 MiB: %d messages, at most %d in flight; want 6, at least 4", count, most)
 	}
+	f.set(func(f *fakeFS) { f.gate = 4 })
 	got := make([]byte, size)
 	if n, sz, err := c.ReadAt(bg, 7, got, 0); n != size || sz != int64(size) || err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("ReadAt: %d, size %d, %v, equal %v", n, sz, err, bytes.Equal(got, data))
@@ -148,7 +159,7 @@ func TestReadWriteAt(t *testing.T) {
 	if count, most := f.stats(ipc.OpFSRead); count != 6 || most < 4 {
 		t.Errorf("ReadAt of 5.5 MiB: %d messages, at most %d in flight; want 6, at least 4", count, most)
 	}
-	f.set(func(f *fakeFS) { f.delay = 0 })
+	f.set(func(f *fakeFS) { f.gate = 0 })
 	// Past the end: a short read without error, from the right offset.
 	big := make([]byte, 6*ipc.MaxIO)
 	n, _, err := c.ReadAt(bg, 7, big, ipc.MaxIO+5)
