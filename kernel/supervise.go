@@ -31,7 +31,11 @@ const (
 func newImpl(role string, spec *manifest.Manifest) (srv.Impl, error) {
 	switch role {
 	case ipc.RoleFS:
-		return fs.New(fs.Options{Import: spec.Filesystem.Import}), nil
+		base := &fs.BaseTree{Hostname: spec.Name}
+		for _, u := range spec.Users {
+			base.Users = append(base.Users, fs.User{Name: u.Name, UID: u.UID, GID: u.GID, Home: u.Home})
+		}
+		return fs.New(fs.Options{Import: spec.Filesystem.Import, Base: base}), nil
 	case ipc.RoleMM:
 		return mm.New(int64(spec.Memory.Limit)), nil
 	case ipc.RolePM:

@@ -526,8 +526,7 @@ func TestPermissions(t *testing.T) {
 	must(t, root.Mkdir("/nox", 0o644))
 	must(t, root.WriteFile("/nox/f", []byte("f"), 0o644))
 	must(t, root.Mkdir("/nor", 0o311))
-	must(t, root.Mkdir("/tmp", 0o755))
-	must(t, root.Chmod("/tmp", 0o777|fs.ModeSticky)) // not under the umask
+	must(t, root.Chmod("/tmp", 0o777|fs.ModeSticky)) // the base tree's; not under the umask
 	must(t, root.WriteFile("/tmp/other", []byte("o"), 0o666))
 	must(t, root.Chown("/tmp/other", 2000, 2000))
 	must(t, user.WriteFile("/tmp/mine", []byte("m"), 0o644))

@@ -28,6 +28,16 @@ type Manifest struct {
 	Memory     Memory                `yaml:"memory"`
 	Network    Network               `yaml:"network"`
 	Init       []Program             `yaml:"init"`
+	Users      []User                `yaml:"users"`
+}
+
+// User is an account of the instance, written into its /etc/passwd and
+// /etc/group at first boot (root and nobody are always there).
+type User struct {
+	Name string `yaml:"name"`
+	UID  uint32 `yaml:"uid"`
+	GID  uint32 `yaml:"gid"`  // default: UID
+	Home string `yaml:"home"` // default: /home/NAME
 }
 
 // ServerSpec places one server role.
@@ -328,6 +338,47 @@ func (m *Manifest) check(c *checker, dir string, local bool) {
 			c.add(f+".node", "node %q is not in the instance's nodes %v", p.Node, m.Nodes)
 		}
 	}
+	names, uids := map[string]bool{"root": true, "nobody": true}, map[uint32]bool{0: true, 65534: true}
+	for i := range m.Users {
+		u := &m.Users[i]
+		f := fmt.Sprintf("users[%d]", i)
+		if !validUserName(u.Name) {
+			c.add(f+".name", "%q: want 1-32 of [a-z0-9_-], starting with a letter or _", u.Name)
+		} else if names[u.Name] {
+			c.add(f+".name", "%q is taken", u.Name)
+		}
+		names[u.Name] = true
+		if u.UID == 0 || u.UID >= 65534 {
+			c.add(f+".uid", "%d: want 1 to 65533 (0 is root, 65534 nobody)", u.UID)
+		} else if uids[u.UID] {
+			c.add(f+".uid", "%d is taken", u.UID)
+		}
+		uids[u.UID] = true
+		if u.GID == 0 {
+			u.GID = u.UID
+		}
+		if u.GID >= 65536 {
+			c.add(f+".gid", "%d: want 1 to 65535", u.GID)
+		}
+		if u.Home == "" {
+			u.Home = "/home/" + u.Name
+		} else if !strings.HasPrefix(u.Home, "/") {
+			c.add(f+".home", "%q is not an absolute path", u.Home)
+		}
+	}
+}
+
+func validUserName(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for i, r := range s {
+		ok := r >= 'a' && r <= 'z' || r == '_' || i > 0 && (r >= '0' && r <= '9' || r == '-')
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // CheckNodes validates the manifest against the cluster's nodes: every

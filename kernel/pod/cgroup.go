@@ -138,7 +138,8 @@ func removeCgroup(dir string) error {
 }
 
 // Cleanup removes what a previous run left under the cgroup parent (""
-// means DefaultCgroupParent): it kills every process in a pod cgroup —
+// means DefaultCgroupParent), and the parent itself: it kills every
+// process in a pod cgroup —
 // an init whose node died exits by itself, this catches the rest — and
 // removes the cgroups (and stray FUSE device nodes).
 func Cleanup(parent string) error {
@@ -176,6 +177,7 @@ func Cleanup(parent string) error {
 				}
 			}
 		}
+		_ = os.Remove(r) // the parent too, once empty: a node leaves nothing
 	}
 	return errors.Join(errs...)
 }

@@ -483,12 +483,14 @@ func (t *Task) reap(hp *hostProc, s *stdioSet, r *ipc.SysSpawnReq) {
 		}
 		go func() { <-drained; finish() }()
 	}
+	close(hp.done)
+	t.cfg.Revoke(r.Inst, r.PID)
+	// Listed (sys.procs) until PM knows: PM takes a process its node no
+	// longer lists for one lost with its node, killed.
+	t.reportExit(r.Inst, r.PID, code, sig)
 	t.mu.Lock()
 	delete(t.procs, hp.key)
 	t.mu.Unlock()
-	close(hp.done)
-	t.cfg.Revoke(r.Inst, r.PID)
-	t.reportExit(r.Inst, r.PID, code, sig)
 }
 
 // reportExit tells PM, retrying while PM restarts or moves.
@@ -597,6 +599,7 @@ func (t *Task) KillAll() {
 	for _, ip := range pods {
 		ip.end() // the pod's processes die with it
 	}
+	defer func() { _ = t.Cleanup() }() // and the node's cgroup folder
 	for _, hp := range procs {
 		select {
 		case <-hp.done:

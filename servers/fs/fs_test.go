@@ -75,7 +75,7 @@ func setup(t *testing.T, manifest string) (fsc, func(role string)) {
 func TestBasics(t *testing.T) {
 	f, _ := setup(t, "name: t\n")
 	root := f.stat("/")
-	if !root.IsDir() || root.Ino != ipc.RootIno || root.Nlink != 2 {
+	if !root.IsDir() || root.Ino != ipc.RootIno || root.Nlink != 4 { // its own 2, and the base tree's /etc and /tmp
 		t.Fatalf("root %+v", root)
 	}
 	f.must(ipc.OpFSMkdir, &ipc.FSMkdirReq{Path: "/d", Mode: 0o755}, nil)
@@ -91,7 +91,7 @@ func TestBasics(t *testing.T) {
 	if len(rd.Entries) != 1 || rd.Entries[0].Name != "hello" || !rd.Done {
 		t.Errorf("readdir %+v", rd)
 	}
-	if d := f.stat("/d"); d.Nlink != 2 || f.stat("/").Nlink != 3 {
+	if d := f.stat("/d"); d.Nlink != 2 || f.stat("/").Nlink != 5 { // /: 2, /etc, /tmp, /d
 		t.Errorf("link counts: /d %d, / %d", d.Nlink, f.stat("/").Nlink)
 	}
 	if err := f.call(ipc.OpFSRmdir, &ipc.FSRmdirReq{Path: "/d"}, nil); !errors.Is(err, syscall.ENOTEMPTY) {
@@ -205,7 +205,9 @@ func TestPermissions(t *testing.T) {
 	user := fsc{t: t, c: f.c.WithCred(&ipc.Cred{UID: 1000, GID: 1000})}
 	f.create("/secret", []byte("root only"))
 	f.must(ipc.OpFSSetattr, &ipc.FSSetattrReq{Path: "/secret", Valid: ipc.SetMode, Mode: 0o600}, nil)
-	f.must(ipc.OpFSMkdir, &ipc.FSMkdirReq{Path: "/tmp", Mode: 0o1777}, nil)
+	if a := f.stat("/tmp"); a.Mode != ipc.S_IFDIR|0o1777 { // the base tree's
+		t.Fatalf("/tmp of a fresh instance: mode %o, want %o", a.Mode, ipc.S_IFDIR|0o1777)
+	}
 	f.must(ipc.OpFSSetattr, &ipc.FSSetattrReq{Path: "/tmp", Valid: ipc.SetMode, Mode: 0o1777}, nil)
 	f.create("/tmp/roots", nil)
 	cases := []struct {

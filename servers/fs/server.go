@@ -26,6 +26,9 @@ import (
 type Options struct {
 	// Import is a host folder copied into the tree at first boot.
 	Import string
+	// Base, if set, is the base tree made at first boot after the import
+	// (what the import lacks of it).
+	Base *BaseTree
 	// CacheBytes bounds the block cache (default 256 MiB).
 	CacheBytes int64
 	// Creds resolves a process caller's credentials; nil asks PM.
@@ -100,7 +103,12 @@ func (s *Server) Boot(sv *srv.Server) error {
 		return err
 	}
 	if s.opts.Import != "" {
-		return s.importTree(s.opts.Import)
+		if err := s.importTree(s.opts.Import); err != nil {
+			return err
+		}
+	}
+	if s.opts.Base != nil {
+		return s.makeBaseTree(s.opts.Base)
 	}
 	return nil
 }
