@@ -50,6 +50,7 @@ func main() {
 		bench.Close()
 		os.Exit(130)
 	}()
+	bench.Out = os.Stdout // why a case failed or skipped, above its row
 	fmt.Printf("VOS benchmarks, %s, %s, %d CPUs\n", time.Now().Format(time.DateTime), runtime.Version(), runtime.NumCPU())
 	var results []bench.Result
 	group := ""
@@ -62,8 +63,13 @@ func main() {
 			fmt.Printf("\n== %s\n", group)
 		}
 		r := testing.Benchmark(func(b *testing.B) { bench.Run(b, c) })
-		if r.N == 0 {
+		switch o := bench.OutcomeOf(c); {
+		case o == bench.Skipped:
+			fmt.Printf("  %-52s skipped (see above)\n", c.Name)
+			continue
+		case o == bench.Failed || r.N == 0:
 			fmt.Printf("  %-52s FAILED (see above)\n", c.Name)
+			results = append(results, bench.Result{Case: c, Failed: true})
 			continue
 		}
 		res := bench.Result{Case: c, NsPerOp: float64(r.T.Nanoseconds()) / float64(r.N),
@@ -78,7 +84,7 @@ func main() {
 
 func baselineOf(rs []bench.Result, c bench.Case) *bench.Result {
 	for i := range rs {
-		if rs[i].Case.Group == c.Group && rs[i].Case.Baseline {
+		if rs[i].Case.Group == c.Group && rs[i].Case.Baseline && !rs[i].Failed {
 			return &rs[i]
 		}
 	}
