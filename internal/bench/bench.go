@@ -6,6 +6,7 @@ package bench
 
 import (
 	"fmt"
+	"io"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -100,7 +101,7 @@ func Parallel[T any](b *testing.B, rec *Recorder, callers int, setup func(i int)
 	wg.Wait()
 	b.StopTimer()
 	if err, ok := failed.Load().(error); ok {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 }
 
@@ -152,8 +153,68 @@ func Close() {
 	}
 }
 
+// Out receives what cases say besides their numbers: why one failed or
+// was skipped, and notes. testing.Benchmark (vosbench) discards a
+// benchmark's own log; under go test it is in the log as well.
+var Out io.Writer = io.Discard
+
+func logf(b *testing.B, format string, args ...any) {
+	b.Helper()
+	msg := fmt.Sprintf(format, args...)
+	b.Log(msg)
+	casesMu.Lock()
+	fmt.Fprintf(Out, "    %s\n", msg)
+	casesMu.Unlock()
+}
+
+func fatal(b *testing.B, args ...any) {
+	b.Helper()
+	logf(b, "failed: %s", fmt.Sprint(args...))
+	b.FailNow()
+}
+
+func fatalf(b *testing.B, format string, args ...any) {
+	b.Helper()
+	logf(b, "failed: "+format, args...)
+	b.FailNow()
+}
+
+func skip(b *testing.B, args ...any) {
+	b.Helper()
+	logf(b, "skipped: %s", fmt.Sprint(args...))
+	b.SkipNow()
+}
+
+// Outcome is how a case's last run ended.
+type Outcome int
+
+const (
+	Ran     Outcome = iota // to its end
+	Failed                 // fatal: no numbers
+	Skipped                // not measurable here (say, not root)
+)
+
+var outcomes sync.Map // group and name -> Outcome
+
+// OutcomeOf tells how the last run of a case ended.
+func OutcomeOf(c Case) Outcome {
+	o, _ := outcomes.Load(c.Group + "\x00" + c.Name)
+	oc, _ := o.(Outcome)
+	return oc
+}
+
 // Run runs one case as a benchmark and reports its quantiles.
 func Run(b *testing.B, c Case) {
+	defer func() { // also when the case fails or skips (runtime.Goexit)
+		o := Ran
+		switch {
+		case b.Skipped():
+			o = Skipped
+		case b.Failed():
+			o = Failed
+		}
+		outcomes.Store(c.Group+"\x00"+c.Name, o)
+	}()
 	rec := &Recorder{}
 	c.Run(b, rec)
 	b.ReportMetric(float64(rec.Quantile(0.50).Nanoseconds()), "p50-ns")
@@ -174,6 +235,7 @@ type Result struct {
 	P50, P99, Max time.Duration
 	PerSec        float64 // calls (operations) per second
 	MBPerSec      float64 // for throughput cases (0 otherwise)
+	Failed        bool    // the case failed: no numbers, every goal on it is missed
 }
 
 // Goal is a target an issue set, checked against a run's results.
@@ -210,6 +272,9 @@ func Overhead(text, group, base, b string, max float64) Goal {
 		if rb == nil || rv == nil {
 			return false, "", false
 		}
+		if rb.Failed || rv.Failed {
+			return false, "failed", true
+		}
 		o := rv.NsPerOp/rb.NsPerOp - 1
 		return o <= max, fmt.Sprintf("%+.0f%%", 100*o), true
 	}}
@@ -221,6 +286,9 @@ func AtLeast(text, group, name string, min float64, mb bool) Goal {
 		r := find(group, name)
 		if r == nil {
 			return false, "", false
+		}
+		if r.Failed {
+			return false, "failed", true
 		}
 		if mb {
 			return r.MBPerSec >= min, fmt.Sprintf("%.0f MB/s", r.MBPerSec), true
@@ -236,6 +304,24 @@ func AtMost(text, group, name string, max time.Duration) Goal {
 		if r == nil {
 			return false, "", false
 		}
+		if r.Failed {
+			return false, "failed", true
+		}
 		return r.P50 <= max, r.P50.String(), true
+	}}
+}
+
+// Succeeds is a goal that a case runs to its end (it checks what it
+// measures, as the 1,000 live processes are), reporting its p50.
+func Succeeds(text, group, name string) Goal {
+	return Goal{Text: text, Check: func(find Finder) (bool, string, bool) {
+		r := find(group, name)
+		if r == nil {
+			return false, "", false
+		}
+		if r.Failed {
+			return false, "failed", true
+		}
+		return true, "p50 " + r.P50.String(), true
 	}}
 }

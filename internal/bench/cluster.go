@@ -84,11 +84,11 @@ func benchCluster() (*vostest.Cluster, error) {
 func clusterOS(b *testing.B, i int) *libvos.OS {
 	c, err := benchCluster()
 	if err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	ic, err := c.Conn(c.Nodes[i])
 	if err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	onClose(ic.NATS().Close)
 	return libvos.New(ic, clusterInst)
@@ -108,7 +108,7 @@ func benchCross(b *testing.B, rec *Recorder, cross bool) {
 		target = "n2"
 	}
 	if err := migrate(clu, clu.Nodes[0], ipc.RoleFS, target); err != nil && !isAlreadyThere(err) {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	buf := make([]byte, ipc.MaxIO)
 	for i := range buf {
@@ -118,13 +118,13 @@ func benchCross(b *testing.B, rec *Recorder, cross bool) {
 	for round := 0; round < b.N; round++ {
 		f, err := vos.Create(fmt.Sprintf("/cross-%v", cross))
 		if err != nil {
-			b.Fatal(err)
+			fatal(b, err)
 		}
 		lane := rec.Lane()
 		for off := 0; off < crossBytes; off += len(buf) {
 			t0 := time.Now()
 			if _, err := f.Write(buf); err != nil {
-				b.Fatal(err)
+				fatal(b, err)
 			}
 			lane.Add(time.Since(t0))
 		}
@@ -144,7 +144,7 @@ func isAlreadyThere(err error) bool {
 func benchMigration(b *testing.B, rec *Recorder) {
 	vos := clusterOS(b, 2)
 	if err := vos.MkdirAll("/mig", 0o755); err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	var failed atomic.Int64
 	stop := make(chan struct{})
@@ -173,13 +173,13 @@ func benchMigration(b *testing.B, rec *Recorder) {
 	for round := 0; round < b.N*5; round++ {
 		to := targets[round%len(targets)]
 		if err := migrate(clu, clu.Nodes[0], ipc.RoleFS, to); err != nil && !isAlreadyThere(err) {
-			b.Fatal(err)
+			fatal(b, err)
 		}
 	}
 	close(stop)
 	wg.Wait()
 	if failed.Load() > 0 {
-		b.Fatalf("%d calls failed during migrations", failed.Load())
+		fatalf(b, "%d calls failed during migrations", failed.Load())
 	}
 }
 
@@ -188,14 +188,14 @@ func benchMigration(b *testing.B, rec *Recorder) {
 // be the last cluster case.
 func benchFailover(b *testing.B, rec *Recorder) {
 	if b.N > 1 {
-		b.Skip("one kill per cluster")
+		skip(b, "one kill per cluster")
 	}
 	c, err := benchCluster()
 	if err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	if err := migrate(c, c.Nodes[0], ipc.RoleFS, "n2"); err != nil && !isAlreadyThere(err) {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	vos := clusterOS(b, 0)
 	var lastAck atomic.Int64
@@ -222,7 +222,7 @@ func benchFailover(b *testing.B, rec *Recorder) {
 	c.Stop(c.Nodes[1], syscall.SIGKILL)
 	for lastAck.Load() <= killed.UnixNano() {
 		if time.Since(killed) > 2*time.Minute {
-			b.Fatal("no write acknowledged two minutes after the kill")
+			fatal(b, "no write acknowledged two minutes after the kill")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -77,7 +77,7 @@ func lvSeqRun(b *testing.B, rec *Recorder, f lvFile, op func([]byte) (int, error
 	buf := make([]byte, lvBlock)
 	copy(buf, lvData)
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	lane := rec.Lane()
 	defer lane.Done()
@@ -85,19 +85,19 @@ func lvSeqRun(b *testing.B, rec *Recorder, f lvFile, op func([]byte) (int, error
 	for i := 0; i < b.N; i++ {
 		if i > 0 && i%(lvFileSize/lvBlock) == 0 {
 			if _, err := f.Seek(0, io.SeekStart); err != nil {
-				b.Fatal(err)
+				fatal(b, err)
 			}
 		}
 		t0 := time.Now()
 		n, err := op(buf)
 		if err != nil || n != lvBlock {
-			b.Fatalf("block %d: %d bytes, %v", i, n, err)
+			fatalf(b, "block %d: %d bytes, %v", i, n, err)
 		}
 		lane.Add(time.Since(t0))
 	}
 	if finish != nil {
 		if err := finish(); err != nil {
-			b.Fatal(err)
+			fatal(b, err)
 		}
 	}
 	b.StopTimer()
@@ -133,11 +133,11 @@ func lvHostDir() (string, error) {
 func lvBenchHostWrite(b *testing.B, rec *Recorder) {
 	dir, err := lvHostDir()
 	if err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	f, err := os.Create(filepath.Join(dir, "seqwrite"))
 	if err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	defer f.Close()
 	lvSeqRun(b, rec, f, f.Write, f.Sync)
@@ -161,11 +161,11 @@ func lvBenchHostRead(b *testing.B, rec *Recorder) {
 		}
 	})
 	if lvHostReadErr != nil {
-		b.Fatal(lvHostReadErr)
+		fatal(b, lvHostReadErr)
 	}
 	f, err := os.Open(lvHostReadPath)
 	if err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	defer f.Close()
 	lvSeqRun(b, rec, f, func(p []byte) (int, error) { return io.ReadFull(f, p) }, nil)
@@ -174,11 +174,11 @@ func lvBenchHostRead(b *testing.B, rec *Recorder) {
 func lvBenchVOSWrite(b *testing.B, rec *Recorder) {
 	e, err := lvSetup()
 	if err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	f, err := e.OS.Create("/seqwrite")
 	if err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	defer f.Close()
 	lvSeqRun(b, rec, f, f.Write, f.Sync)
@@ -202,14 +202,14 @@ func lvVOSReadFile(e *lvEnv) error {
 func lvBenchVOSRead(b *testing.B, rec *Recorder) {
 	e, err := lvSetup()
 	if err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	if err := lvVOSReadFile(e); err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	f, err := e.OS.Open(lvVOSReadPath)
 	if err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	defer f.Close()
 	lvSeqRun(b, rec, f, func(p []byte) (int, error) { return io.ReadFull(f, p) }, nil)
@@ -249,11 +249,11 @@ func lvCopyRun(b *testing.B, rec *Recorder, f *libvos.File, copyN func(n int64) 
 	for left := b.N; left > 0; {
 		k := min(left, lvFileSize/lvBlock)
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			b.Fatal(err)
+			fatal(b, err)
 		}
 		t0 := time.Now()
 		if err := copyN(int64(k) * lvBlock); err != nil {
-			b.Fatal(err)
+			fatal(b, err)
 		}
 		per := time.Since(t0) / time.Duration(k)
 		for range k {
@@ -263,7 +263,7 @@ func lvCopyRun(b *testing.B, rec *Recorder, f *libvos.File, copyN func(n int64) 
 	}
 	if finish != nil {
 		if err := finish(); err != nil {
-			b.Fatal(err)
+			fatal(b, err)
 		}
 	}
 	b.StopTimer()
@@ -273,11 +273,11 @@ func lvCopyRun(b *testing.B, rec *Recorder, f *libvos.File, copyN func(n int64) 
 func lvBenchVOSCopyWrite(b *testing.B, rec *Recorder) {
 	e, err := lvSetup()
 	if err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	f, err := e.OS.Create("/seqcopy")
 	if err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	defer f.Close()
 	src := &lvRepeat{}
@@ -290,14 +290,14 @@ func lvBenchVOSCopyWrite(b *testing.B, rec *Recorder) {
 func lvBenchVOSCopyRead(b *testing.B, rec *Recorder) {
 	e, err := lvSetup()
 	if err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	if err := lvVOSReadFile(e); err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	f, err := e.OS.Open(lvVOSReadPath)
 	if err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	defer f.Close()
 	lvCopyRun(b, rec, f, func(n int64) error {

@@ -230,7 +230,7 @@ func (e *mountEnv) close() {
 func benchStat(b *testing.B, rec *Recorder, dir func(*mountEnv) string, callers int) {
 	e, err := mountSetup()
 	if err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	path := filepath.Join(dir(e), e.statFile)
 	Parallel(b, rec, callers, func(int) string { return path }, func(p string) error {
@@ -242,19 +242,19 @@ func benchStat(b *testing.B, rec *Recorder, dir func(*mountEnv) string, callers 
 func benchCreate(b *testing.B, rec *Recorder, dir func(*mountEnv) string, callers int) {
 	e, err := mountSetup()
 	if err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	// One directory per caller: creates in one directory are serialized
 	// by the kernel's lock on it, whatever the file system.
 	base := filepath.Join(dir(e), fmt.Sprintf("creates-%d", e.createDirs.Add(1)))
 	if err := os.Mkdir(base, 0o755); err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	var next atomic.Int64
 	Parallel(b, rec, callers, func(i int) string {
 		d := filepath.Join(base, fmt.Sprint(i))
 		if err := os.Mkdir(d, 0o755); err != nil {
-			b.Fatal(err)
+			fatal(b, err)
 		}
 		return d
 	}, func(d string) error {
@@ -299,11 +299,11 @@ func (e *mountEnv) seqFileReady() error {
 func benchSeqWrite(b *testing.B, rec *Recorder) {
 	e, err := mountSetup()
 	if err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	f, err := os.OpenFile(filepath.Join(e.vos, "seq-write"), os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	defer f.Close()
 	var off int64
@@ -314,7 +314,7 @@ func benchSeqWrite(b *testing.B, rec *Recorder) {
 	})
 	b.StartTimer() // as the other rows of the group: fsync at the end, timed
 	if err := f.Sync(); err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	b.StopTimer()
 	Throughput(b, int64(b.N)*seqBlock)
@@ -329,14 +329,14 @@ func benchSeqWrite(b *testing.B, rec *Recorder) {
 func benchSeqRead(b *testing.B, rec *Recorder, drop bool) {
 	e, err := mountSetup()
 	if err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	if err := e.seqFileReady(); err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	f, err := os.Open(e.seqPath)
 	if err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	defer f.Close()
 	buf := make([]byte, seqBlock)
@@ -346,13 +346,13 @@ func benchSeqRead(b *testing.B, rec *Recorder, drop bool) {
 	}
 	if drop {
 		if err := dropPages(); err != nil {
-			b.Fatal(err)
+			fatal(b, err)
 		}
 	} else {
 		// One untimed pass puts the whole file in the kernel's cache.
 		for o := int64(0); o < seqFile; o += seqBlock {
 			if _, err := f.ReadAt(buf, o); err != nil {
-				b.Fatal(err)
+				fatal(b, err)
 			}
 		}
 	}

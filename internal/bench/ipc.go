@@ -125,7 +125,7 @@ func init() {
 func benchRaw(b *testing.B, rec *Recorder, tcp bool, callers int) {
 	e, err := ipcSetup()
 	if err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	var conns []*nats.Conn
 	defer func() {
@@ -136,7 +136,7 @@ func benchRaw(b *testing.B, rec *Recorder, tcp bool, callers int) {
 	Parallel(b, rec, callers, func(int) *nats.Conn {
 		nc, err := e.conn(tcp)
 		if err != nil {
-			b.Fatal(err)
+			fatal(b, err)
 		}
 		conns = append(conns, nc)
 		return nc
@@ -149,7 +149,7 @@ func benchRaw(b *testing.B, rec *Recorder, tcp bool, callers int) {
 func benchCall(b *testing.B, rec *Recorder, tcp bool, callers int, journaled bool) {
 	e, err := ipcSetup()
 	if err != nil {
-		b.Fatal(err)
+		fatal(b, err)
 	}
 	ep := ipc.ServerEndpoint("bench", ipc.RoleMM)
 	var conns []*nats.Conn
@@ -162,7 +162,7 @@ func benchCall(b *testing.B, rec *Recorder, tcp bool, callers int, journaled boo
 	Parallel(b, rec, callers, func(i int) *ipc.Conn {
 		nc, err := e.conn(tcp)
 		if err != nil {
-			b.Fatal(err)
+			fatal(b, err)
 		}
 		conns = append(conns, nc)
 		return ipc.NewConn(nc, ipc.CallerKernel)

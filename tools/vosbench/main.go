@@ -3,7 +3,7 @@
 // with p50, p99, throughput and the ratio to the baseline, followed by the
 // goals the issues set and whether this run met them. make bench runs it.
 //
-//	vosbench [-run REGEXP] [-benchtime 1s]
+//	vosbench [-run REGEXP] [-benchtime 1s] [-cpuprofile FILE]
 package main
 
 import (
@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"testing"
@@ -31,6 +32,7 @@ func main() {
 	testing.Init()
 	run := flag.String("run", "", "only cases whose group or name matches this regexp")
 	benchtime := flag.String("benchtime", "1s", "time (or Nx count) per case")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file (the bench node runs in this process; go tool pprof reads it)")
 	flag.Parse()
 	if err := flag.Set("test.benchtime", *benchtime); err != nil {
 		fmt.Fprintln(os.Stderr, "vosbench:", err)
@@ -41,6 +43,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, "vosbench:", err)
 		os.Exit(2)
 	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "vosbench:", err)
+			os.Exit(2)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	defer bench.Close()
 	// Interrupted, it still unmounts its file systems and stops its nodes.
 	sigs := make(chan os.Signal, 1)
@@ -50,6 +63,7 @@ func main() {
 		bench.Close()
 		os.Exit(130)
 	}()
+	bench.Out = os.Stdout // why a case failed or skipped, above its row
 	fmt.Printf("VOS benchmarks, %s, %s, %d CPUs\n", time.Now().Format(time.DateTime), runtime.Version(), runtime.NumCPU())
 	var results []bench.Result
 	group := ""
@@ -62,8 +76,13 @@ func main() {
 			fmt.Printf("\n== %s\n", group)
 		}
 		r := testing.Benchmark(func(b *testing.B) { bench.Run(b, c) })
-		if r.N == 0 {
+		switch o := bench.OutcomeOf(c); {
+		case o == bench.Skipped:
+			fmt.Printf("  %-52s skipped (see above)\n", c.Name)
+			continue
+		case o == bench.Failed || r.N == 0:
 			fmt.Printf("  %-52s FAILED (see above)\n", c.Name)
+			results = append(results, bench.Result{Case: c, Failed: true})
 			continue
 		}
 		res := bench.Result{Case: c, NsPerOp: float64(r.T.Nanoseconds()) / float64(r.N),
@@ -78,7 +97,7 @@ func main() {
 
 func baselineOf(rs []bench.Result, c bench.Case) *bench.Result {
 	for i := range rs {
-		if rs[i].Case.Group == c.Group && rs[i].Case.Baseline {
+		if rs[i].Case.Group == c.Group && rs[i].Case.Baseline && !rs[i].Failed {
 			return &rs[i]
 		}
 	}
@@ -86,8 +105,11 @@ func baselineOf(rs []bench.Result, c bench.Case) *bench.Result {
 }
 
 func printRow(r bench.Result, base *bench.Result) {
-	vs := "baseline"
-	if !r.Case.Baseline && base != nil {
+	vs := "" // a group without a baseline
+	switch {
+	case r.Case.Baseline:
+		vs = "baseline"
+	case base != nil:
 		vs = fmt.Sprintf("%+.0f%% time/op", 100*(r.NsPerOp/base.NsPerOp-1))
 	}
 	rate := fmt.Sprintf("%9.0f ops/s", r.PerSec)
