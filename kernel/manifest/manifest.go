@@ -126,7 +126,7 @@ func (es Errors) Error() string {
 // schema lists the keys each mapping may have; "*" stands for any key
 // (checked elsewhere), as under servers.
 var schema = map[string][]string{
-	"":           {"name", "nodes", "servers", "filesystem", "memory", "network", "init"},
+	"":           {"name", "nodes", "servers", "filesystem", "memory", "network", "init", "users"},
 	"servers":    {"*"},
 	"servers.*":  {"node"},
 	"filesystem": {"import", "host"},
@@ -134,6 +134,7 @@ var schema = map[string][]string{
 	"network":    {"publish"},
 	"init[]":     {"prog", "args", "env", "node"},
 	"init[].env": {"*"},
+	"users[]":    {"name", "uid", "gid", "home"},
 }
 
 // scalars validates the scalar fields with a syntax of their own, so that

@@ -158,3 +158,31 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+// TestUsers: the manifest's users are checked and given defaults.
+func TestUsers(t *testing.T) {
+	m, err := ParseBytes([]byte("name: u\nusers:\n  - {name: alice, uid: 1000}\n  - {name: bob, uid: 1001, gid: 100, home: /srv/bob}\n"), "u.yaml", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := m.Users[0]; a.GID != 1000 || a.Home != "/home/alice" {
+		t.Errorf("defaults: %+v", a)
+	}
+	if b := m.Users[1]; b.GID != 100 || b.Home != "/srv/bob" {
+		t.Errorf("given: %+v", b)
+	}
+	for _, bad := range []struct{ yaml, want string }{
+		{"users: [{name: root, uid: 7}]", "users[0].name"},
+		{"users: [{name: Alice, uid: 7}]", "users[0].name"},
+		{"users: [{name: a, uid: 0}]", "users[0].uid"},
+		{"users: [{name: a, uid: 65534}]", "users[0].uid"},
+		{"users: [{name: a, uid: 7}, {name: b, uid: 7}]", "users[1].uid"},
+		{"users: [{name: a, uid: 7, home: rel}]", "users[0].home"},
+		{"users: [{name: a, uid: 7, shell: /bin/sh}]", "users[0].shell"},
+	} {
+		_, err := ParseBytes([]byte("name: u\n"+bad.yaml+"\n"), "u.yaml", false)
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%s: got %v, want an error naming %s", bad.yaml, err, bad.want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package systask
 
 import (
 	"context"
+	"slices"
 	"syscall"
 	"time"
 
@@ -24,6 +25,7 @@ const adoptEvery = 200 * time.Millisecond
 type adopted struct {
 	vpid   int
 	podPid int
+	argv   []string // as last told to PM
 }
 
 // vpidOf returns the VOS pid of a pod pid, 0 for none. Precondition:
@@ -91,12 +93,22 @@ func (t *Task) scanPod(ip *instPod) {
 	for _, a := range gone {
 		go t.reportExit(ip.inst, a.vpid, 0, 0)
 	}
-	// New ones, parents first (a parent's VOS pid is needed for its child).
+	// New ones, parents first (a parent's VOS pid is needed for its child);
+	// adopted ones that exec'd since (a fork seen before its exec shows its
+	// parent's command) have their program told again.
 	for _, pp := range procs {
 		t.mu.Lock()
 		known := t.vpidOf(ip, pp.pid) != 0
 		parent := t.vpidOf(ip, pp.ppid)
+		var execd *adopted
+		if a := ip.adopted[pp.pid]; a != nil && len(pp.argv) > 0 && !slices.Equal(a.argv, pp.argv) {
+			a.argv = pp.argv
+			execd = a
+		}
 		t.mu.Unlock()
+		if execd != nil {
+			t.tellExec(ip, execd.vpid, pp.argv)
+		}
 		if known || pp.pid == 1 || !quiet {
 			continue
 		}
@@ -129,8 +141,19 @@ func (t *Task) adopt(ip *instPod, pp podProc, parent int) {
 		return
 	}
 	t.mu.Lock()
-	ip.adopted[pp.pid] = &adopted{vpid: rep.PID, podPid: pp.pid}
+	ip.adopted[pp.pid] = &adopted{vpid: rep.PID, podPid: pp.pid, argv: pp.argv}
 	t.mu.Unlock()
+}
+
+// tellExec tells PM an adopted process's new program.
+func (t *Task) tellExec(ip *instPod, vpid int, argv []string) {
+	ctx, cancel := context.WithTimeout(t.cfg.Ctx, 5*time.Second)
+	defer cancel()
+	err := t.cfg.Conn.Call(ctx, ipc.ServerEndpoint(ip.inst, ipc.RolePM), ipc.OpPMExec,
+		&ipc.PMExecReq{PID: vpid, Prog: argv[0], Args: argv[1:]}, nil)
+	if err != nil {
+		t.cfg.Log.Debug("exec of an adopted process", zap.String("inst", ip.inst), zap.Int("pid", vpid), zap.Error(err))
+	}
 }
 
 // adoptedExit is the pod's report of a process its init reaped: an
