@@ -103,3 +103,18 @@ func TestConfined(t *testing.T) {
 		t.Errorf("missing host binary: %v", err)
 	}
 }
+
+// TestHostBinaryByName: a bare name the image lacks runs the host binary
+// of that name on the instance's PATH; an image command keeps its name.
+func TestHostBinaryByName(t *testing.T) {
+	e := confinedEnv(t)
+	if _, err := os.Stat("/usr/bin/basename"); err != nil {
+		t.Skip("the host has no /usr/bin/basename")
+	}
+	if out, errOut, st := e.run("basename", "/a/b.txt", ".txt"); !st.Success() || out != "b\n" {
+		t.Errorf("basename (a host binary by name): %q %q %v", out, errOut, st)
+	}
+	if _, err := e.vos.StartProcess("no-such-program-anywhere", nil, nil); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("an unknown name: %v", err)
+	}
+}

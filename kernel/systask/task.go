@@ -158,6 +158,12 @@ func (t *Task) spawn(r *ipc.SysSpawnReq) (*ipc.SysSpawnRep, error) {
 	var cmd *pod.Cmd
 	if strings.HasPrefix(r.Prog, "/") {
 		cmd, err = t.hostCmd(r)
+	} else if path := t.hostPath(r); path != "" {
+		// Not an image command, but a host binary on the instance's PATH
+		// (python3, git): run that, as a shell would find it.
+		rr := *r
+		rr.Prog = path
+		cmd, err = t.hostCmd(&rr)
 	} else {
 		cmd, err = t.nativeCmd(r)
 	}
@@ -238,6 +244,29 @@ func (t *Task) nativeCmd(r *ipc.SysSpawnReq) (*pod.Cmd, error) {
 	env = append(env, pe.Environ()...)
 	return &pod.Cmd{Argv: append([]string{r.Prog}, r.Args...), ExecBinary: true, Env: env,
 		UID: r.UID, GID: r.GID, ExtraFiles: []*os.File{credR}}, nil
+}
+
+// hostPATH is where a bare name that is no image command is looked for,
+// among the manifest's host folders.
+var hostPATH = []string{"/usr/local/bin", "/usr/bin", "/bin"}
+
+// hostPath finds a bare program name that the image lacks on the instance's
+// PATH under its host folders ("" if none, or the image has it).
+func (t *Task) hostPath(r *ipc.SysSpawnReq) string {
+	if _, cmds, err := t.box(); err == nil && cmds[r.Prog] || strings.Contains(r.Prog, "/") {
+		return ""
+	}
+	for _, dir := range hostPATH {
+		p := filepath.Join(dir, r.Prog)
+		for _, b := range r.HostBinds {
+			if p == b || strings.HasPrefix(p, filepath.Clean(b)+"/") {
+				if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+					return p
+				}
+			}
+		}
+	}
+	return ""
 }
 
 // hostCmd prepares an unmodified host binary: the pod's root is the

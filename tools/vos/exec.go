@@ -31,9 +31,11 @@ func execCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "exec NAME [flags] -- PROG [ARGS...]",
 		Short: "Run a program inside an instance, with stdio attached",
-		Long: `Run a program inside an instance: an image command by name (sh, ls, cat…),
-or a host binary by absolute path, confined in namespaces whose root is the
-instance's filesystem. Output is attached; -i attaches stdin too; -t gives a
+		Long: `Run a program inside an instance, in its pod on the node: an image command
+by name (sh, ls, cat…); a host binary by absolute path; or, for a name the
+image has no command of, the host binary of that name on the instance's PATH
+(/usr/local/bin, /usr/bin, /bin, where the manifest binds them: python3,
+git). The pod's root is the instance's filesystem. Output is attached; -i attaches stdin too; -t gives a
 pseudo-terminal (vos exec -it web -- sh is an interactive shell). vos exec
 exits with the program's exit code, or 128+N when signal N killed it; Ctrl-C
 is forwarded as SIGINT.`,
