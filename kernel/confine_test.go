@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vos-os/vos/internal/testutil"
 	"github.com/vos-os/vos/internal/vostest"
 	"github.com/vos-os/vos/ipc"
 	"github.com/vos-os/vos/libvos"
@@ -116,5 +117,31 @@ func TestHostBinaryByName(t *testing.T) {
 	}
 	if _, err := e.vos.StartProcess("no-such-program-anywhere", nil, nil); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("an unknown name: %v", err)
+	}
+}
+
+// TestTerminal: under a terminal a host program has a controlling
+// terminal of its pod's own devpts, with the caller's TERM and size.
+func TestTerminal(t *testing.T) {
+	e := confinedEnv(t)
+	var out testutil.Buffer
+	subj := ipc.ExecStreams("p", "tty-test") + ".out"
+	r, err := ipc.ServeStream(e.c.NATS(), subj, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	p, err := e.vos.StartProcess("/bin/sh", []string{"-c", "tty; stty size; echo $TERM; test -t 0 && echo ctty=$(ps -o tty= -p $$ 2>/dev/null || echo ?)"},
+		&libvos.ProcAttr{Stdout: libvos.Stream(subj), Tty: &libvos.Tty{Rows: 30, Cols: 100, Term: "xterm-256color"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := p.Wait(); err != nil || !st.Success() {
+		t.Fatalf("sh under a terminal: %v %v: %q", st, err, out.String())
+	}
+	testutil.Recv(t, r.Done(), "the end of the terminal's output")
+	lines := strings.Split(strings.ReplaceAll(out.String(), "\r", ""), "\n")
+	if len(lines) < 3 || !strings.HasPrefix(lines[0], "/dev/pts/") || lines[1] != "30 100" || lines[2] != "xterm-256color" {
+		t.Errorf("tty, stty size, TERM: %q", out.String())
 	}
 }

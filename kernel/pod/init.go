@@ -444,6 +444,11 @@ func (in *initState) serve(buf, oob []byte) int {
 			closeAll(files)
 			procs, err := listProcs()
 			in.reply(m, err, &msg{Op: opProcs, Procs: procs})
+		case opPty:
+			closeAll(files)
+			master, slave, err := openPty()
+			in.reply(m, err, &msg{Op: opPtys}, master, slave)
+			closeAll([]*os.File{master, slave})
 		default:
 			closeAll(files)
 			in.reply(m, fmt.Errorf("unknown request %q", m.Op), nil)
@@ -577,4 +582,30 @@ func listProcs() ([]ProcInfo, error) {
 		out = append(out, ProcInfo{Pid: pid, PPid: ppid, Comm: s[open+1 : end]})
 	}
 	return out, nil
+}
+
+// openPty makes a terminal in the pod's own devpts, so that a program's
+// terminal is one its /dev/pts knows (tty, ttyname work), opened without
+// becoming the init's controlling terminal.
+func openPty() (master, slave *os.File, err error) {
+	mfd, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open /dev/ptmx: %w", err)
+	}
+	master = os.NewFile(uintptr(mfd), "ptmx")
+	if err := unix.IoctlSetPointerInt(mfd, unix.TIOCSPTLCK, 0); err != nil {
+		master.Close()
+		return nil, nil, fmt.Errorf("unlock pty: %w", err)
+	}
+	n, err := unix.IoctlGetInt(mfd, unix.TIOCGPTN)
+	if err != nil {
+		master.Close()
+		return nil, nil, fmt.Errorf("pty number: %w", err)
+	}
+	sfd, err := unix.Open("/dev/pts/"+strconv.Itoa(n), unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		master.Close()
+		return nil, nil, fmt.Errorf("open /dev/pts/%d: %w", n, err)
+	}
+	return master, os.NewFile(uintptr(sfd), "pts"), nil
 }

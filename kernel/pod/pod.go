@@ -37,9 +37,10 @@ type Pod struct {
 }
 
 type reply struct {
-	m    *msg
-	proc *Proc // a started program, registered before its exit can be read
-	err  error
+	m     *msg
+	proc  *Proc      // a started program, registered before its exit can be read
+	files []*os.File // descriptors the reply carries for the caller (a pty)
+	err   error
 }
 
 // Cmd is a program to start in a pod.
@@ -343,6 +344,9 @@ func (p *Pod) read(buf, oob []byte) {
 			p.mu.Unlock()
 			r.proc = pr
 		}
+		if m.Op == opPtys {
+			r.files, files = files, nil
+		}
 		closeAll(files)
 		p.mu.Lock()
 		ch := p.pending[m.ID]
@@ -547,4 +551,18 @@ func (p *Pod) abortFUSE() {
 		_ = unix.Mount("fusectl", fusectl, "fusectl", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
 	}
 	_ = os.WriteFile(abort, []byte("1"), 0)
+}
+
+// OpenPty makes a terminal in the pod's devpts: its master for the node,
+// its slave for a program (as stdio, with Setsid and Setctty).
+func (p *Pod) OpenPty() (master, slave *os.File, err error) {
+	r, err := p.roundTrip(&msg{Op: opPty})
+	if err != nil {
+		return nil, nil, fmt.Errorf("pod %s: pty: %w", p.cfg.Name, err)
+	}
+	if len(r.files) != 2 {
+		closeAll(r.files)
+		return nil, nil, fmt.Errorf("pod %s: pty: %d descriptors in the reply", p.cfg.Name, len(r.files))
+	}
+	return r.files[0], r.files[1], nil
 }

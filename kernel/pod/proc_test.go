@@ -308,3 +308,28 @@ func TestControllingTerminal(t *testing.T) {
 		t.Fatalf("%+v", ex)
 	}
 }
+
+// TestPodPty: a terminal of the pod's own devpts is a controlling
+// terminal its programs' /dev/pts knows (tty names it).
+func TestPodPty(t *testing.T) {
+	requirePods(t)
+	p := startPod(t, newConfig(t, "podpty"))
+	ptmx, tty, err := p.OpenPty()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptmx.Close()
+	pr, err := p.Start(&pod.Cmd{Argv: []string{"/bin/sh", "-c", "tty > /dev/tty"},
+		Stdin: tty, Stdout: tty, Stderr: tty, Setsid: true, Setctty: true, Ctty: 0, UID: 1000, GID: 1000})
+	tty.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(ptmx).ReadString('\n')
+	if err != nil || !strings.HasPrefix(strings.TrimSpace(line), "/dev/pts/") {
+		t.Fatalf("tty said %q, %v", line, err)
+	}
+	if ex := pr.Wait(); ex.Code != 0 {
+		t.Fatalf("%+v", ex)
+	}
+}

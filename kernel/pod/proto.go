@@ -28,6 +28,8 @@ const (
 	opExit    = "exit"    // init → node: a process of the pod ended
 	opError   = "error"   // init → node: a request (or the setup) failed
 	opOK      = "ok"      // init → node: a request done
+	opPty     = "pty"     // node → init: a terminal of the pod's devpts
+	opPtys    = "ptys"    // init → node: its master and slave attached
 )
 
 // maxMsg bounds one control message (argv and environment included).

@@ -171,7 +171,7 @@ func (t *Task) spawn(r *ipc.SysSpawnReq) (*ipc.SysSpawnRep, error) {
 		t.cfg.Revoke(r.Inst, r.PID)
 		return nil, err
 	}
-	io, err := t.stdio(r)
+	io, err := t.stdio(r, ip)
 	if err != nil {
 		closeAll(cmd.ExtraFiles)
 		t.cfg.Revoke(r.Inst, r.PID)
@@ -275,8 +275,11 @@ func (t *Task) hostCmd(r *ipc.SysSpawnReq) (*pod.Cmd, error) {
 	if err := t.checkBinary(r); err != nil {
 		return nil, err
 	}
-	return &pod.Cmd{Argv: append([]string{r.Prog}, r.Args...), Dir: r.Dir, UID: r.UID, GID: r.GID,
-		Env: append([]string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/"}, r.Env...)}, nil
+	env := append([]string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/"}, r.Env...)
+	if r.Tty != nil {
+		env = append(env, "TERM="+r.Tty.Term)
+	}
+	return &pod.Cmd{Argv: append([]string{r.Prog}, r.Args...), Dir: r.Dir, UID: r.UID, GID: r.GID, Env: env}, nil
 }
 
 // streamOf names the stream a child may inherit.
@@ -316,12 +319,14 @@ func (s *stdioSet) started() {
 	s.mine = nil
 }
 
-func (t *Task) stdio(r *ipc.SysSpawnReq) (*stdioSet, error) {
+func (t *Task) stdio(r *ipc.SysSpawnReq, ip *instPod) (*stdioSet, error) {
 	s := &stdioSet{}
 	ctx, cancel := context.WithTimeout(context.Background(), streamWait)
 	defer cancel()
 	if r.Tty != nil {
-		master, slave, err := pty.Open()
+		// A terminal of the pod's own devpts: the program's tty is one its
+		// /dev/pts knows.
+		master, slave, err := ip.p.OpenPty()
 		if err != nil {
 			return nil, ipc.Errorf(ipc.EIO, "pty: %v", err)
 		}
@@ -402,7 +407,9 @@ func (t *Task) input(ctx context.Context, s *stdioSet, r *ipc.SysSpawnReq, spec 
 			f.Close()
 		}()
 	case ipc.StdioNull:
-		w.Close()
+		if r.Tty == nil { // a terminal's master is its output too: it stays open
+			w.Close()
+		}
 	}
 	return nil
 }
