@@ -3,6 +3,7 @@ package ipc
 import (
 	"errors"
 	"strconv"
+	"strings"
 )
 
 // ProcEnv is what a node's system task tells a VOS-native program it
@@ -28,7 +29,10 @@ type ProcEnv struct {
 	// children may inherit ("" for anything else).
 	Stdin, Stdout, Stderr string
 	Tty                   bool // stdout (and stderr) is a terminal
-	Lifeline              int  // descriptor that reaches end of file when the node dies (0: none)
+	// HostBinds are the host folders bound read-only into the pod, which
+	// libvos shows at their paths (one view of the tree).
+	HostBinds []string
+	Lifeline  int // descriptor that reaches end of file when the node dies (0: none)
 }
 
 // A pod's bus: the socket native programs dial (bound into every pod),
@@ -54,6 +58,7 @@ const (
 	envStderr   = "VOS_STDERR"
 	envTty      = "VOS_TTY"
 	envLifeline = "VOS_LIFELINE"
+	envHost     = "VOS_HOST_BINDS"
 )
 
 // IsProcEnvVar tells whether an environment entry ("NAME=value" or NAME)
@@ -73,6 +78,9 @@ func (e *ProcEnv) Environ() []string {
 	}
 	if e.Tty {
 		env = append(env, envTty+"=1")
+	}
+	if len(e.HostBinds) > 0 {
+		env = append(env, envHost+"="+strings.Join(e.HostBinds, ":"))
 	}
 	if e.Lifeline > 0 {
 		env = append(env, envLifeline+"="+strconv.Itoa(e.Lifeline))
@@ -106,5 +114,8 @@ func ProcEnvFrom(getenv func(string) string) (*ProcEnv, error) {
 	e.PPID, _ = strconv.Atoi(getenv(envPPID))
 	e.Lifeline, _ = strconv.Atoi(getenv(envLifeline))
 	e.CredFD, _ = strconv.Atoi(getenv(envCredFD))
+	if h := getenv(envHost); h != "" {
+		e.HostBinds = strings.Split(h, ":")
+	}
 	return e, nil
 }

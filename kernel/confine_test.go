@@ -145,3 +145,26 @@ func TestTerminal(t *testing.T) {
 		t.Errorf("tty, stty size, TERM: %q", out.String())
 	}
 }
+
+// TestOneView: native programs see the host folders a pod binds, as host
+// binaries do, read-only.
+func TestOneView(t *testing.T) {
+	e := confinedEnv(t)
+	native, errOut, st := e.run("ls", "/usr")
+	if !st.Success() {
+		t.Fatalf("native ls /usr: %v %s", st, errOut)
+	}
+	host, _, _ := e.run("/bin/ls", "/usr")
+	if native != host || !strings.Contains(native, "bin") {
+		t.Errorf("native ls /usr %q, host ls /usr %q", native, host)
+	}
+	if out, errOut, st := e.run("cat", "/usr/bin/../lib/os-release"); !st.Success() || !strings.Contains(out, "ID=") {
+		t.Errorf("native cat of a host file: %v %q %q", st, out, errOut)
+	}
+	if _, errOut, st := e.run("touch", "/usr/vos-was-here"); st.Success() || !strings.Contains(errOut, "read-only file system") {
+		t.Errorf("native touch under a host folder: %v %q", st, errOut)
+	}
+	if out, errOut, st := e.run("sh", "-c", "cd /usr/bin && ls sh && pwd"); !st.Success() || out != "sh\n/usr/bin\n" {
+		t.Errorf("native cd into a host folder: %v %q %q", st, out, errOut)
+	}
+}

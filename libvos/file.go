@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"sync"
 	"sync/atomic"
 
@@ -38,6 +39,8 @@ type File struct {
 	dirBuf  []ipc.Dirent
 	dirNext string // the name after which the next readdir page starts
 	dirDone bool
+
+	host *os.File // a file under a host folder, read through the pod's mount (hostview.go)
 }
 
 func newFile(o *OS, name string, flag int, a *ipc.Attr) *File {
@@ -81,6 +84,9 @@ func (f *File) writable(op string) error {
 // Read reads up to len(p) bytes at the file offset. At end of file it
 // returns 0, io.EOF.
 func (f *File) Read(p []byte) (int, error) {
+	if f != nil && f.host != nil {
+		return f.host.Read(p)
+	}
 	if err := f.begin("read"); err != nil {
 		return 0, err
 	}
@@ -114,6 +120,9 @@ func (f *File) readLocked(p []byte) (n int, eof bool, err error) {
 // ReadAt reads len(p) bytes at off, as os.File.ReadAt: fewer only at end
 // of file (io.EOF) or on error.
 func (f *File) ReadAt(p []byte, off int64) (int, error) {
+	if f != nil && f.host != nil {
+		return f.host.ReadAt(p, off)
+	}
 	if err := f.begin("read"); err != nil {
 		return 0, err
 	}
@@ -137,6 +146,9 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 // Write writes p at the file offset (at the end with O_APPEND). It
 // returns fewer than len(p) bytes only with an error.
 func (f *File) Write(p []byte) (int, error) {
+	if f != nil && f.host != nil {
+		return 0, pathErr("write", f.name, ipc.EBADF)
+	}
 	if err := f.begin("write"); err != nil {
 		return 0, err
 	}
@@ -174,6 +186,9 @@ func (f *File) WriteString(s string) (int, error) { return f.Write([]byte(s)) }
 // WriteAt writes p at off without moving the file offset. Like os, it
 // refuses a file opened with O_APPEND.
 func (f *File) WriteAt(p []byte, off int64) (int, error) {
+	if f != nil && f.host != nil {
+		return 0, pathErr("write", f.name, ipc.EBADF)
+	}
 	if err := f.begin("write"); err != nil {
 		return 0, err
 	}
@@ -198,6 +213,9 @@ func (f *File) WriteAt(p []byte, off int64) (int, error) {
 // to the size the server has now. Seek(0, io.SeekStart) on a directory
 // restarts ReadDir.
 func (f *File) Seek(offset int64, whence int) (int64, error) {
+	if f != nil && f.host != nil {
+		return f.host.Seek(offset, whence)
+	}
 	if err := f.begin("seek"); err != nil {
 		return 0, err
 	}
@@ -233,6 +251,13 @@ func (f *File) getattr() (*ipc.Attr, error) { return f.o.fsc.Getattr(context.Bac
 
 // Stat returns the open file's FileInfo (its inode's, even if unlinked).
 func (f *File) Stat() (fs.FileInfo, error) {
+	if f != nil && f.host != nil {
+		fi, err := f.host.Stat()
+		if err != nil {
+			return nil, hostErr("stat", f.name, err)
+		}
+		return hostInfo(path.Base(f.name), fi), nil
+	}
 	if err := f.begin("stat"); err != nil {
 		return nil, err
 	}
@@ -245,6 +270,9 @@ func (f *File) Stat() (fs.FileInfo, error) {
 }
 
 func (f *File) setattr(op string, req *ipc.FSSetattrReq) error {
+	if f != nil && f.host != nil {
+		return pathErr(op, f.name, ipc.EROFS)
+	}
 	if err := f.begin(op); err != nil {
 		return err
 	}
@@ -258,6 +286,9 @@ func (f *File) setattr(op string, req *ipc.FSSetattrReq) error {
 
 // Truncate changes the file's size.
 func (f *File) Truncate(size int64) error {
+	if f != nil && f.host != nil {
+		return pathErr("truncate", f.name, ipc.EROFS)
+	}
 	if f != nil && f.closed.Load() {
 		return pathErr("truncate", f.name, fs.ErrClosed)
 	}
@@ -281,6 +312,9 @@ func (f *File) Chown(uid, gid int) error { return f.setattr("chown", chownReq(ui
 // Sync asks the server to make the file durable. (Every change is
 // journaled before its reply already; this is for programs that call it.)
 func (f *File) Sync() error {
+	if f != nil && f.host != nil {
+		return nil
+	}
 	if err := f.begin("sync"); err != nil {
 		return err
 	}
@@ -294,6 +328,12 @@ func (f *File) Sync() error {
 // Close ends the open: fs.close is sent exactly once, after the file's
 // operations in progress end. Later use fails with fs.ErrClosed.
 func (f *File) Close() error {
+	if f != nil && f.host != nil {
+		if !f.closed.CompareAndSwap(false, true) {
+			return pathErr("close", f.name, fs.ErrClosed)
+		}
+		return f.host.Close()
+	}
 	if f == nil {
 		return os.ErrInvalid
 	}
@@ -313,6 +353,10 @@ func (f *File) Close() error {
 // os.File.ReadDir: with n > 0 at most n, and io.EOF at the end; with
 // n <= 0 all the rest.
 func (f *File) ReadDir(n int) ([]fs.DirEntry, error) {
+	if f != nil && f.host != nil {
+		ents, err := f.host.ReadDir(n)
+		return hostEntries(ents), err
+	}
 	if err := f.begin("readdirent"); err != nil {
 		return nil, err
 	}
@@ -361,6 +405,9 @@ func (f *File) Readdirnames(n int) ([]string, error) {
 // readAll reads the whole file from the start, in one pipelined read when
 // the size last seen is still right.
 func (f *File) readAll() ([]byte, error) {
+	if f.host != nil {
+		return io.ReadAll(f.host)
+	}
 	if err := f.begin("read"); err != nil {
 		return nil, err
 	}
@@ -381,6 +428,9 @@ func (f *File) readAll() ([]byte, error) {
 // WriteTo copies the file from its offset to w, keeping several MaxIO
 // reads in flight; io.Copy uses it.
 func (f *File) WriteTo(w io.Writer) (int64, error) {
+	if f != nil && f.host != nil {
+		return io.Copy(w, f.host)
+	}
 	return f.copyAt("read", func(off int64) (int64, error, error) {
 		return f.o.fsc.WriteTo(context.Background(), f.ino, off, w)
 	})
@@ -389,6 +439,9 @@ func (f *File) WriteTo(w io.Writer) (int64, error) {
 // ReadFrom copies r to the file at its offset in MaxIO messages, several
 // in flight; io.Copy uses it.
 func (f *File) ReadFrom(r io.Reader) (int64, error) {
+	if f != nil && f.host != nil {
+		return 0, pathErr("write", f.name, ipc.EBADF)
+	}
 	if f.flag&os.O_APPEND != 0 {
 		// Appends must land in order: one at a time through Write.
 		return io.Copy(writerOnly{f}, r)

@@ -25,10 +25,13 @@ type OS struct {
 	inst string
 	fsc  *fsclient.Client // every FS call; it also tells read-ahead of data changes
 
-	mu      sync.Mutex // guards cwdIno, cwdPath, umask
+	mu      sync.Mutex // guards cwdIno, cwdPath, cwdHost, umask
 	cwdIno  uint64
 	cwdPath string
+	cwdHost bool // the current folder is under a host folder (cwdPath)
 	umask   uint32
+
+	hostDirs []string // the host folders bound into the pod (hostview.go)
 }
 
 // New returns the view of instance inst for the caller of c, at the root
@@ -48,7 +51,8 @@ func New(c *ipc.Conn, inst string) *OS {
 func (o *OS) Clone() *OS {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return &OS{c: o.c, inst: o.inst, fsc: o.fsc, cwdIno: o.cwdIno, cwdPath: o.cwdPath, umask: o.umask}
+	return &OS{c: o.c, inst: o.inst, fsc: o.fsc, cwdIno: o.cwdIno, cwdPath: o.cwdPath, cwdHost: o.cwdHost,
+		umask: o.umask, hostDirs: o.hostDirs}
 }
 
 // Instance returns the instance's name.
@@ -74,6 +78,9 @@ func (o *OS) resolve(name string) (uint64, error) {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.cwdHost { // names under host folders were handled before this
+		return 0, ipc.Errorf(ipc.EXDEV, "a relative name from host folder %s must stay in the host folders", o.cwdPath)
+	}
 	return o.cwdIno, nil
 }
 
@@ -115,6 +122,9 @@ const openFlags = ipc.O_ACCMODE | ipc.O_CREAT | ipc.O_EXCL | ipc.O_TRUNC | ipc.O
 // OpenFile opens a file as os.OpenFile does; flag takes the os.O_* values.
 // A created file gets perm (with setuid, setgid and sticky) less the umask.
 func (o *OS) OpenFile(name string, flag int, perm fs.FileMode) (*File, error) {
+	if hp, ok := o.hostName(name); ok {
+		return o.openHost(hp, name, flag)
+	}
 	at, err := o.resolve(name)
 	if err != nil {
 		return nil, pathErr("open", name, err)
@@ -158,6 +168,13 @@ func (o *OS) lookup(op, name string, nofollow bool) (*ipc.Attr, error) {
 
 // Stat returns the named file's FileInfo, following symlinks.
 func (o *OS) Stat(name string) (fs.FileInfo, error) {
+	if hp, ok := o.hostName(name); ok {
+		fi, err := os.Stat(hp)
+		if err != nil {
+			return nil, hostErr("stat", name, err)
+		}
+		return hostInfo(path.Base(name), fi), nil
+	}
 	a, err := o.lookup("stat", name, false)
 	if err != nil {
 		return nil, err
@@ -167,6 +184,13 @@ func (o *OS) Stat(name string) (fs.FileInfo, error) {
 
 // Lstat is Stat without following a final symlink.
 func (o *OS) Lstat(name string) (fs.FileInfo, error) {
+	if hp, ok := o.hostName(name); ok {
+		fi, err := os.Lstat(hp)
+		if err != nil {
+			return nil, hostErr("lstat", name, err)
+		}
+		return hostInfo(path.Base(name), fi), nil
+	}
 	a, err := o.lookup("lstat", name, true)
 	if err != nil {
 		return nil, err
@@ -176,6 +200,9 @@ func (o *OS) Lstat(name string) (fs.FileInfo, error) {
 
 // Mkdir creates a directory with perm less the umask.
 func (o *OS) Mkdir(name string, perm fs.FileMode) error {
+	if err := o.hostWrite("mkdir", name); err != nil {
+		return err
+	}
 	at, err := o.resolve(name)
 	if err == nil {
 		err = o.call(ipc.OpFSMkdir, &ipc.FSMkdirReq{At: at, Path: name, Mode: o.masked(perm)}, nil)
@@ -221,6 +248,9 @@ func (o *OS) MkdirAll(name string, perm fs.FileMode) error {
 // Remove removes a file or an empty directory: unlink, then rmdir, with
 // the os package's choice of which error to report.
 func (o *OS) Remove(name string) error {
+	if err := o.hostWrite("remove", name); err != nil {
+		return err
+	}
 	at, err := o.resolve(name)
 	if err != nil {
 		return pathErr("remove", name, err)
@@ -282,6 +312,11 @@ func (o *OS) RemoveAll(name string) error {
 // differ from os.Rename's on one point: a directory may replace an empty
 // directory (os.Rename refuses any existing directory as the target).
 func (o *OS) Rename(oldpath, newpath string) error {
+	for _, n := range []string{oldpath, newpath} {
+		if _, ok := o.hostName(n); ok {
+			return linkErr("rename", oldpath, newpath, ipc.EROFS)
+		}
+	}
 	oat, err := o.resolve(oldpath)
 	if err != nil {
 		return linkErr("rename", oldpath, newpath, err)
@@ -298,6 +333,9 @@ func (o *OS) Rename(oldpath, newpath string) error {
 
 // Symlink creates newname as a symbolic link to oldname.
 func (o *OS) Symlink(oldname, newname string) error {
+	if _, ok := o.hostName(newname); ok {
+		return linkErr("symlink", oldname, newname, ipc.EROFS)
+	}
 	err := checkPath(oldname)
 	var at uint64
 	if err == nil {
@@ -314,6 +352,13 @@ func (o *OS) Symlink(oldname, newname string) error {
 
 // Readlink returns a symbolic link's target.
 func (o *OS) Readlink(name string) (string, error) {
+	if hp, ok := o.hostName(name); ok {
+		t, err := os.Readlink(hp)
+		if err != nil {
+			return "", hostErr("readlink", name, err)
+		}
+		return t, nil
+	}
 	at, err := o.resolve(name)
 	if err != nil {
 		return "", pathErr("readlink", name, err)
@@ -327,6 +372,11 @@ func (o *OS) Readlink(name string) (string, error) {
 
 // Link creates newname as a hard link to oldname.
 func (o *OS) Link(oldname, newname string) error {
+	for _, n := range []string{oldname, newname} {
+		if _, ok := o.hostName(n); ok {
+			return linkErr("link", oldname, newname, ipc.EROFS)
+		}
+	}
 	oat, err := o.resolve(oldname)
 	if err != nil {
 		return linkErr("link", oldname, newname, err)
@@ -344,6 +394,9 @@ func (o *OS) Link(oldname, newname string) error {
 // setattr changes the named file's attributes; op names the operation in
 // errors.
 func (o *OS) setattr(op, name string, req *ipc.FSSetattrReq) error {
+	if err := o.hostWrite(op, name); err != nil {
+		return err
+	}
 	at, err := o.resolve(name)
 	if err != nil {
 		return pathErr(op, name, err)
@@ -408,6 +461,9 @@ func (o *OS) Chtimes(name string, atime, mtime time.Time) error {
 
 // Truncate changes the named file's size; growing it adds zeros.
 func (o *OS) Truncate(name string, size int64) error {
+	if err := o.hostWrite("truncate", name); err != nil {
+		return err
+	}
 	if size < 0 {
 		return pathErr("truncate", name, ipc.EINVAL)
 	}
@@ -440,6 +496,13 @@ func (o *OS) WriteFile(name string, data []byte, perm fs.FileMode) error {
 
 // ReadDir lists the named directory sorted by name.
 func (o *OS) ReadDir(name string) ([]fs.DirEntry, error) {
+	if hp, ok := o.hostName(name); ok {
+		ents, err := os.ReadDir(hp)
+		if err != nil {
+			return nil, hostErr("open", name, err)
+		}
+		return hostEntries(ents), nil
+	}
 	at, err := o.resolve(name)
 	if err != nil {
 		return nil, pathErr("open", name, err)
@@ -470,6 +533,19 @@ func (o *OS) readDirAt(at uint64, p, name string) ([]fs.DirEntry, error) {
 // Chdir changes the current directory. The directory is remembered by
 // inode, so renaming it (or a parent) does not move the process.
 func (o *OS) Chdir(dir string) error {
+	if hp, ok := o.hostName(dir); ok {
+		fi, err := os.Stat(hp)
+		if err != nil {
+			return hostErr("chdir", dir, err)
+		}
+		if !fi.IsDir() {
+			return pathErr("chdir", dir, ipc.ENOTDIR)
+		}
+		o.mu.Lock()
+		o.cwdIno, o.cwdPath, o.cwdHost = ipc.RootIno, hp, true
+		o.mu.Unlock()
+		return nil
+	}
 	a, err := o.lookup("chdir", dir, false)
 	if err != nil {
 		return err
@@ -482,7 +558,7 @@ func (o *OS) Chdir(dir string) error {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.cwdIno = a.Ino
+	o.cwdIno, o.cwdHost = a.Ino, false
 	if dir[0] == '/' {
 		o.cwdPath = path.Clean(dir)
 	} else {
@@ -496,6 +572,12 @@ func (o *OS) Chdir(dir string) error {
 // a symlink may have made it wrong); if it does not, the path is rebuilt
 // by walking up through "..", as getcwd does.
 func (o *OS) Getwd() (string, error) {
+	o.mu.Lock()
+	if o.cwdHost {
+		defer o.mu.Unlock()
+		return o.cwdPath, nil
+	}
+	o.mu.Unlock()
 	o.mu.Lock()
 	ino, p := o.cwdIno, o.cwdPath
 	o.mu.Unlock()
@@ -559,6 +641,15 @@ func (o *OS) Statfs() (*FSStat, error) {
 // Access checks the caller's access to the named file as access(2):
 // mode is ipc.R_OK|W_OK|X_OK, or F_OK for existence.
 func (o *OS) Access(name string, mode uint32) error {
+	if hp, ok := o.hostName(name); ok {
+		if mode&ipc.W_OK != 0 {
+			return pathErr("access", name, ipc.EROFS)
+		}
+		if err := syscall.Access(hp, mode); err != nil {
+			return pathErr("access", name, err)
+		}
+		return nil
+	}
 	at, err := o.resolve(name)
 	if err == nil {
 		err = o.call(ipc.OpFSAccess, &ipc.FSAccessReq{At: at, Path: name, Mask: mode}, nil)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,6 +50,11 @@ func FromEnv() (*OS, error) {
 	c := ipc.NewConn(nc, pid)
 	c.RetryNoServer = 10 * time.Second // ride out a server's restart or move
 	o := New(c, e.Instance)
+	for _, d := range e.HostBinds {
+		if strings.HasPrefix(d, "/") && d != "/" {
+			o.hostDirs = append(o.hostDirs, path.Clean(d))
+		}
+	}
 	if e.Cwd != "" && e.Cwd != "/" {
 		if err := o.Chdir(e.Cwd); err != nil {
 			return nil, err

@@ -235,7 +235,8 @@ func (t *Task) nativeCmd(r *ipc.SysSpawnReq) (*pod.Cmd, error) {
 	}
 	pe := ipc.ProcEnv{URL: ipc.PodBusURL, BusSocket: ipc.PodBusSocket, Instance: r.Inst, Node: t.cfg.Node,
 		PID: r.PID, PPID: r.PPID, User: user, CredFD: 3, Cwd: r.Dir,
-		Stdin: streamOf(r.Stdin), Stdout: streamOf(r.Stdout), Stderr: streamOf(r.Stderr)}
+		Stdin: streamOf(r.Stdin), Stdout: streamOf(r.Stdout), Stderr: streamOf(r.Stderr),
+		HostBinds: r.HostBinds}
 	env := append([]string{"PATH=/bin:/usr/bin", "HOME=/"}, r.Env...)
 	if r.Tty != nil { // the terminal is stdout and stderr both
 		env = append(env, "TERM="+r.Tty.Term)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -141,6 +142,13 @@ func (s *Server) checkStdio(name string, io ipc.Stdio) error {
 func (s *Server) checkDir(ctx context.Context, c *srv.Call, me int, dir string) error {
 	if dir == "/" {
 		return nil
+	}
+	// A folder under the manifest's host folders is the pod's (bound
+	// read-only), not the tree's: the node checks it when it starts there.
+	for _, b := range s.opts.HostBinds {
+		if b = path.Clean(b); dir == b || strings.HasPrefix(dir, b+"/") {
+			return nil
+		}
 	}
 	s.srv.RLock()
 	cred, err := s.credOf(c, me)
