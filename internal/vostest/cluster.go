@@ -33,6 +33,15 @@ func (n *ClusterNode) URL() string { return fmt.Sprintf("nats://127.0.0.1:%d", n
 // Running tells whether the node's vosd runs.
 func (n *ClusterNode) Running() bool { return n.cmd != nil }
 
+// Pid is the node's vosd process (0 when it does not run): the parent of
+// its pods' inits.
+func (n *ClusterNode) Pid() int {
+	if n.cmd == nil {
+		return 0
+	}
+	return n.cmd.Process.Pid
+}
+
 // Cluster is several vosd processes on loopback, with distinct ports and
 // data directories, clustered through NATS routes with JetStream R3.
 // Its methods return errors rather than failing a test, so benchmarks
