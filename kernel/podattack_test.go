@@ -2,15 +2,18 @@ package kernel_test
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/vos-os/vos/internal/testutil"
 	"github.com/vos-os/vos/internal/vostest"
@@ -650,10 +653,6 @@ func (e *podEnv) scan(uid uint32, needles map[string][]byte) (found []string, su
 // program's environment names its credential's descriptor, never holds
 // the credential.
 func TestPodSecrets(t *testing.T) {
-	if !hasPython() {
-		requirePodHost(t)
-		t.Skip("no " + python + " on this host")
-	}
 	e := newPodEnv(t, "")
 	natives := map[uint32]map[string]int{0: e.nativeVictims(0), 1000: e.nativeVictims(1000)}
 	e.start(0, "/bin/sleep", "600")
@@ -663,6 +662,41 @@ func TestPodSecrets(t *testing.T) {
 	}
 	for _, who := range uids {
 		t.Run(who.name, func(t *testing.T) {
+			// grep -r, as the issue did: every credential, of either uid,
+			// is as absent as the secret from environments, command lines
+			// and the pod's files.
+			var all []string
+			for _, v := range derived {
+				all = append(all, string(v))
+			}
+			for _, pids := range natives {
+				for _, pid := range pids {
+					all = append(all, string(e.credential(pid)))
+				}
+			}
+			// A control, to show the search finds what is there.
+			control := fmt.Sprintf("vos-control-%d", time.Now().UnixNano())
+			all = append(all, control)
+			if err := e.vos.WriteFile("/control", []byte(control), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.vos.WriteFile("/needles.txt", []byte(strings.Join(all, "\n")+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, errOut, st := e.sh(who.uid, "grep -raoF -f /needles.txt -s --exclude=needles.txt /proc/[0-9]*/environ /proc/[0-9]*/cmdline /run/vos /tmp /dev/shm; "+
+				"grep -raoF -f /needles.txt -s --exclude=needles.txt --exclude-dir=proc --exclude-dir=sys --exclude-dir=usr --exclude-dir=bin --exclude-dir=lib --exclude-dir=lib64 /; echo grep done")
+			if strings.TrimSpace(out) != "/control:"+control+"\ngrep done" {
+				t.Errorf("grep -r as %s found: %v %q %q, want only the control", who.name, st, out, errOut)
+			}
+			if err := e.vos.Remove("/needles.txt"); err != nil {
+				t.Fatal(err)
+			}
+
+			// Memory, open files and the rest, for what the other uid's
+			// programs hold (the same uid's: TestPodNativeCredential).
+			if !hasPython() {
+				t.Skip("no " + python + " on this host")
+			}
 			needles := map[string][]byte{}
 			for k, v := range derived {
 				needles[k] = v
@@ -674,9 +708,47 @@ func TestPodSecrets(t *testing.T) {
 			for name, pid := range natives[other] {
 				needles[fmt.Sprintf("credential_of_uid%d_%s_%d", other, name, pid)] = e.credential(pid)
 			}
+			needles["control"] = []byte(control)
+			// And one in the memory of a program of the same uid only: a
+			// bash that read it from a file it then removed.
+			memControl := fmt.Sprintf("vos-memory-control-%d", time.Now().UnixNano())
+			dir := fmt.Sprintf("/ctl-%d", who.uid)
+			if err := e.vos.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.vos.WriteFile(dir+"/m", []byte(memControl+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.vos.Lchown(dir+"/m", int(who.uid), int(who.uid)); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.vos.Lchown(dir, int(who.uid), int(who.uid)); err != nil {
+				t.Fatal(err)
+			}
+			e.start(who.uid, "/bin/bash", "-c", "read c < "+dir+"/m && rm "+dir+"/m; sleep 600 & wait")
+			testutil.Poll(t, func() error {
+				if _, err := e.vos.Stat(dir + "/m"); err == nil {
+					return errors.New("the memory control's bash has not read its file yet")
+				}
+				return nil
+			})
+			needles["memory_control"] = []byte(memControl)
 			found, summary := e.scan(who.uid, needles)
+			if !slices.Contains(found, "found control /control") {
+				t.Errorf("as %s: the scan missed the control in /control: %v", who.name, found)
+			}
+			inMemory := false
 			for _, f := range found {
-				t.Errorf("as %s: %s", who.name, f)
+				switch {
+				case f == "found control /control":
+				case strings.HasPrefix(f, "found memory_control /proc/") && strings.HasSuffix(f, "/mem"):
+					inMemory = true
+				default:
+					t.Errorf("as %s: %s", who.name, f)
+				}
+			}
+			if !inMemory {
+				t.Errorf("as %s: the scan missed the control in a bash's memory: %v", who.name, found)
 			}
 			t.Logf("as %s: %s", who.name, summary)
 		})
@@ -684,8 +756,8 @@ func TestPodSecrets(t *testing.T) {
 	// Seen from the host: a native program's environment holds no
 	// password, only the descriptor's number.
 	for hp, arg0 := range e.podProcs("p") {
-		if arg0 != "sleep" && arg0 != "sh" {
-			continue
+		if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", hp)); !strings.HasSuffix(exe, "/vosbox") {
+			continue // not a native program
 		}
 		env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", hp))
 		if err != nil {
