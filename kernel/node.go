@@ -539,12 +539,16 @@ func (n *Node) revokeCredential(inst string, pid int) {
 	}
 }
 
-// cgroupParent names the cgroup folder of this node's pods: unique per node
-// on a host (tests run several), stable across restarts of one node (so
-// that a restart removes what a crash left).
-func cgroupParent(o Options) string {
-	h := sha256.Sum256([]byte(o.Home))
-	return "vos/" + o.Name + "-" + hex.EncodeToString(h[:4])
+// cgroupParent names the cgroup folder of this node's pods.
+func cgroupParent(o Options) string { return CgroupParent(o.Name, o.Home) }
+
+// CgroupParent names the cgroup folder (under each hierarchy) of the pods
+// of the node with that name and home: unique per node on a host (tests
+// run several), stable across restarts of one node (so that a restart
+// removes what a crash left). Tests use it to find what a node left.
+func CgroupParent(name, home string) string {
+	h := sha256.Sum256([]byte(home))
+	return "vos/" + name + "-" + hex.EncodeToString(h[:4])
 }
 
 // podInfo tells the system task what an instance's pods need, or refuses

@@ -155,6 +155,7 @@ func TestCluster(t *testing.T) {
 	t.Run("Failover", func(t *testing.T) { failover(t, c) })
 	t.Run("Rejoin", func(t *testing.T) { rejoin(t, c) })
 	t.Run("Elastic", func(t *testing.T) { elastic(t, c) })
+	t.Run("Down", func(t *testing.T) { down(t, c) })
 }
 
 // crossNode: a process on n3 writes a file the FS server on n2 keeps; a
@@ -515,4 +516,58 @@ func nodeState(out, node, state string) bool {
 		}
 	}
 	return false
+}
+
+// down ends an instance whose processes ran on all three nodes — native
+// and host programs, and a background job each shell left to the pod's
+// init — and checks that vos down leaves no process, pod init, cgroup,
+// bus socket folder or mount of it on any node, and that the name then
+// takes no spawn.
+func down(t *testing.T, c *cluster) {
+	if os.Geteuid() != 0 {
+		t.Skip("pods need root")
+	}
+	for _, n := range c.nodes {
+		if !n.Running() {
+			t.Skipf("%s is down (an earlier subtest failed)", n.Name)
+		}
+	}
+	n1 := c.nodes[0]
+	c.up(n1, "name: gone\nnodes: [n1, n2, n3]\nfilesystem: {host: [/bin, /lib, /lib64, /usr]}\n")
+	vos := libvos.New(c.conn(n1), "gone")
+	for _, n := range c.nodes {
+		for _, prog := range []string{"sleep", "/bin/sleep"} {
+			if _, err := vos.StartProcess(prog, []string{"600"}, &libvos.ProcAttr{Node: n.Name}); err != nil {
+				t.Fatalf("%s on %s: %v", prog, n.Name, err)
+			}
+		}
+		c.mustVos(n1, "exec", "--node", n.Name, "gone", "--", "/bin/bash", "-c", "sleep 600 >/dev/null 2>&1 &")
+	}
+	pids := map[string]map[int]string{}
+	for _, n := range c.nodes {
+		testutil.Poll(t, func() error {
+			pids[n.Name] = vostest.PodProcs(n.Name, n.Home, "gone")
+			if len(pids[n.Name]) < 4 { // the init, two sleeps, the background one
+				return fmt.Errorf("the pod of gone on %s: %v", n.Name, pids[n.Name])
+			}
+			return nil
+		})
+		if left := vostest.PodLeftovers(n.Name, n.Home, "gone", n.Pid()); len(left) < len(pids[n.Name])+3 {
+			t.Fatalf("what the running pod on %s leaves, as the test sees it: %v", n.Name, left)
+		}
+	}
+	c.mustVos(c.nodes[1], "down", "gone")
+	for _, n := range c.nodes {
+		if left := vostest.PodLeftovers(n.Name, n.Home, "gone", n.Pid()); len(left) > 0 {
+			t.Errorf("after vos down, on %s:\n%s", n.Name, strings.Join(left, "\n"))
+		}
+		for pid, arg0 := range pids[n.Name] {
+			if syscall.Kill(pid, 0) == nil && vostest.PodProcs(n.Name, n.Home, "gone")[pid] != "" {
+				t.Errorf("process %d (%s) of gone on %s still runs", pid, arg0, n.Name)
+			}
+		}
+	}
+	if _, errOut, code := c.vos(n1, "exec", "gone", "--", "true"); code == 0 {
+		t.Errorf("exec into gone after vos down: exit 0: %s", errOut)
+	}
 }

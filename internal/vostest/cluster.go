@@ -33,6 +33,15 @@ func (n *ClusterNode) URL() string { return fmt.Sprintf("nats://127.0.0.1:%d", n
 // Running tells whether the node's vosd runs.
 func (n *ClusterNode) Running() bool { return n.cmd != nil }
 
+// Pid is the node's vosd process (0 when it does not run): the parent of
+// its pods' inits.
+func (n *ClusterNode) Pid() int {
+	if n.cmd == nil {
+		return 0
+	}
+	return n.cmd.Process.Pid
+}
+
 // Cluster is several vosd processes on loopback, with distinct ports and
 // data directories, clustered through NATS routes with JetStream R3.
 // Its methods return errors rather than failing a test, so benchmarks
@@ -42,26 +51,29 @@ type Cluster struct {
 	Nodes []*ClusterNode
 }
 
-// BuildBinaries builds vos, vosd and vosbox into a new folder that anyone
-// may enter (processes run vosbox as the host's nobody).
+// BuildBinaries builds vos, vosd and vosbox into a new folder.
 func BuildBinaries() (string, error) {
 	dir, err := os.MkdirTemp("", "vos-bin-")
-	if err == nil {
-		err = os.Chmod(dir, 0o755)
-	}
 	if err != nil {
 		return "", err
 	}
-	out, err := exec.Command("go", "build", "-o", dir+"/", "github.com/vos-os/vos/tools/vos",
-		"github.com/vos-os/vos/tools/vosd").CombinedOutput()
-	if err == nil {
-		err = buildBox(filepath.Join(dir, "vosbox"))
-	}
-	if err != nil {
+	if err := BuildBinariesInto(dir); err != nil {
 		os.RemoveAll(dir)
-		return "", fmt.Errorf("build: %v\n%s", err, out)
+		return "", err
 	}
 	return dir, nil
+}
+
+// BuildBinariesInto builds vos, vosd and vosbox (static: it runs inside
+// pods) into dir, as make build does. The folder need not be reachable
+// by anyone but its owner: nodes run vosbox by descriptor.
+func BuildBinariesInto(dir string) error {
+	out, err := exec.Command("go", "build", "-o", dir+"/", "github.com/vos-os/vos/tools/vos",
+		"github.com/vos-os/vos/tools/vosd").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("build: %v\n%s", err, out)
+	}
+	return buildBox(filepath.Join(dir, "vosbox"))
 }
 
 func freePort() (int, error) {
