@@ -251,9 +251,12 @@ func TestPrivateBuildFolder(t *testing.T) {
 		t.Errorf("the next exec does not see the background sleep in /proc:\n%s", out)
 	}
 	t.Run("VosPs", func(t *testing.T) {
-		t.Skip("PM does not learn of processes forked inside a pod yet")
-		if ps := e.mustVos("ps", "web"); !strings.Contains(ps, "sleep 30") {
-			t.Errorf("vos ps does not list the background sleep:\n%s", ps)
-		}
+		// PM learns of a forked process from its node's scan of the pod.
+		testutil.Poll(t, func() error {
+			if ps := e.mustVos("ps", "web"); !strings.Contains(ps, "sleep 30") {
+				return fmt.Errorf("vos ps does not list the background sleep:\n%s", ps)
+			}
+			return nil
+		})
 	})
 }
