@@ -31,7 +31,7 @@ func FromEnv() (*OS, error) {
 		return nil, fmt.Errorf("libvos: %w", err)
 	}
 	pid := strconv.Itoa(e.PID)
-	pass, err := readCredential(e.CredFD)
+	pass, err := takeCredential(e.CredFD)
 	if err != nil {
 		return nil, fmt.Errorf("libvos: %w", err)
 	}
@@ -67,6 +67,34 @@ func FromEnv() (*OS, error) {
 type unixDialer string
 
 func (d unixDialer) Dial(_, _ string) (net.Conn, error) { return net.Dial("unix", string(d)) }
+
+var (
+	credOnce sync.Once
+	credPass string
+	credErr  error
+)
+
+// takeCredential returns the process's password, read once from the
+// descriptor its node gave it (which is closed then).
+func takeCredential(fd int) (string, error) {
+	credOnce.Do(func() { credPass, credErr = readCredential(fd) })
+	return credPass, credErr
+}
+
+// Start prepares a VOS-native program, first thing in its main: it makes
+// the process non-dumpable, so that no other program — not even one of
+// its own uid — can read its memory (where its credential lives) or trace
+// it; it takes its credential off its descriptor at once, so a program
+// that never calls a server does not keep it there; and it ends the
+// process with its node daemon (WatchLifeline).
+func Start() {
+	const prSetDumpable = 4 // PR_SET_DUMPABLE
+	_, _, _ = syscall.RawSyscall(syscall.SYS_PRCTL, prSetDumpable, 0, 0)
+	if e, err := ipc.ProcEnvFrom(os.Getenv); err == nil {
+		_, _ = takeCredential(e.CredFD)
+	}
+	WatchLifeline()
+}
 
 // readCredential reads the process's password from the descriptor its
 // node gave it, and closes it: no later program can find it there.

@@ -34,7 +34,7 @@ func main() {
 		}
 		name, args = args[0], args[1:]
 	}
-	libvos.WatchLifeline() // end with the node daemon
+	libvos.Start() // non-dumpable, credential taken, ends with the node daemon
 	defaultSignals()
 	f, ok := cmds.Lookup(name)
 	if !ok {
