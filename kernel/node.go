@@ -510,21 +510,31 @@ func (n *Node) IssueCredential(inst string, pid int) (user, pass string, err err
 	return n.issueCredential(inst, pid)
 }
 
-// issueCredential makes a process's bus credential for the instance's
-// current incarnation. With an external NATS there is no authenticator to
-// hold it: the password is then derived from the cluster secret, which the
-// external server's configuration must accept (see ARCHITECTURE.md).
-func (n *Node) issueCredential(inst string, pid int) (string, string, error) {
+// upInstance is the record of an instance that is up, from this node's
+// cache or (made a moment ago through another node) the cluster state.
+func (n *Node) upInstance(inst string) (*InstanceRecord, error) {
 	n.mu.Lock()
 	rec := n.instances[inst]
 	n.mu.Unlock()
-	if rec == nil { // not watched here yet: made a moment ago elsewhere
+	if rec == nil {
 		ctx, cancel := context.WithTimeout(n.ctx, 5*time.Second)
 		defer cancel()
 		rec, _ = n.loadInstance(ctx, inst)
 	}
 	if rec == nil || rec.State != stateUp {
-		return "", "", ipc.Errorf(ipc.ESRCH, "instance %s is not up on node %s", inst, n.opts.Name)
+		return nil, ipc.Errorf(ipc.ESRCH, "instance %s is not up", inst)
+	}
+	return rec, nil
+}
+
+// issueCredential makes a process's bus credential for the instance's
+// current incarnation. With an external NATS there is no authenticator to
+// hold it: the password is then derived from the cluster secret, which the
+// external server's configuration must accept (see ARCHITECTURE.md).
+func (n *Node) issueCredential(inst string, pid int) (string, string, error) {
+	rec, err := n.upInstance(inst)
+	if err != nil {
+		return "", "", err
 	}
 	if n.bus == nil {
 		user := bus.ProcessUser(inst, pid)
@@ -554,16 +564,9 @@ func CgroupParent(name, home string) string {
 // podInfo tells the system task what an instance's pods need, or refuses
 // a spawn into an instance that is not up.
 func (n *Node) podInfo(inst string) (*systask.InstanceInfo, error) {
-	n.mu.Lock()
-	rec := n.instances[inst]
-	n.mu.Unlock()
-	if rec == nil { // not watched here yet: made a moment ago elsewhere
-		ctx, cancel := context.WithTimeout(n.ctx, 5*time.Second)
-		defer cancel()
-		rec, _ = n.loadInstance(ctx, inst)
-	}
-	if rec == nil || rec.State != stateUp {
-		return nil, ipc.Errorf(ipc.ESRCH, "instance %s is not up", inst)
+	rec, err := n.upInstance(inst)
+	if err != nil {
+		return nil, err
 	}
 	return &systask.InstanceInfo{Incarnation: rec.Incarnation, IDBase: rec.IDBase}, nil
 }
