@@ -52,14 +52,13 @@ type hostProc struct {
 
 // Config is what the node gives its system task.
 type Config struct {
-	Node   string
-	Secret []byte          // the cluster secret: the confinement's FUSE server connects as the kernel
-	URL    func() string   // the node's client address ("" if it has none)
-	NC     *nats.Conn      // the node's kernel connection
-	Conn   *ipc.Conn       // the same, as a kernel ipc.Conn
-	Box    string          // the image's multi-call binary ("" for DefaultBox())
-	Ctx    context.Context // ends when the node shuts down
-	Log    *zap.Logger
+	Node string
+	URL  func() string   // the node's client address ("" if it has none)
+	NC   *nats.Conn      // the node's kernel connection
+	Conn *ipc.Conn       // the same, as a kernel ipc.Conn
+	Box  string          // the image's multi-call binary ("" for DefaultBox())
+	Ctx  context.Context // ends when the node shuts down
+	Log  *zap.Logger
 	// Issue makes the bus credential of a native process it starts, valid
 	// until Revoke, called once the process has ended.
 	Issue  func(inst string, pid int) (user, pass string, err error)
