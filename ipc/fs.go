@@ -25,6 +25,7 @@ const (
 	OpFSStatfs   Op = BaseFS + 16
 	OpFSAccess   Op = BaseFS + 17
 	OpFSFsync    Op = BaseFS + 18
+	OpFSMknod    Op = BaseFS + 19
 	// OpFSEvent is the notification FS publishes on EventSubject(inst,
 	// FSEventTopic) after every change, for caches on other nodes.
 	OpFSEvent Op = BaseFS + 0x40
@@ -53,6 +54,7 @@ func init() {
 		Def{OpFSStatfs, "fs.statfs", FSStatfsReq{}, FSStatfsRep{}},
 		Def{OpFSAccess, "fs.access", FSAccessReq{}, FSEmpty{}},
 		Def{OpFSFsync, "fs.fsync", FSFsyncReq{}, FSEmpty{}},
+		Def{OpFSMknod, "fs.mknod", FSMknodReq{}, FSAttrRep{}},
 		Def{OpFSEvent, "fs.event", FSEvent{}, FSEmpty{}},
 	)
 }
@@ -75,7 +77,9 @@ const (
 	S_IFSOCK uint32 = 0o140000
 	S_IFLNK  uint32 = 0o120000
 	S_IFREG  uint32 = 0o100000
+	S_IFBLK  uint32 = 0o060000
 	S_IFDIR  uint32 = 0o040000
+	S_IFCHR  uint32 = 0o020000
 	S_IFIFO  uint32 = 0o010000
 	S_ISUID  uint32 = 0o4000
 	S_ISGID  uint32 = 0o2000
@@ -112,8 +116,9 @@ type Attr struct {
 	UID    uint32
 	GID    uint32
 	Size   int64
-	Blocks int64 // 512-byte blocks allocated
-	Atime  int64 // Unix nanoseconds
+	Blocks int64  // 512-byte blocks allocated
+	Rdev   uint64 // a device node's number (st_rdev's encoding), else 0
+	Atime  int64  // Unix nanoseconds
 	Mtime  int64
 	Ctime  int64
 	Gen    uint64 // bumped by every change of the inode (data, attributes, entries)
@@ -266,6 +271,20 @@ type FSSymlinkReq struct {
 	At     uint64
 	Path   string
 	Target string
+}
+
+// FSMknodReq creates a node that is not a directory or a symbolic link
+// (mknod(2)): a FIFO, a character or block device, a UNIX socket or a
+// regular file (no type bits). Mode holds the type and the permission bits,
+// already masked by the caller's umask; Rdev is a device's number
+// (st_rdev's encoding), ignored for other types. Device nodes are only
+// stored, never opened as devices (every mount of the tree is nodev); only
+// root may make them, as on Linux.
+type FSMknodReq struct {
+	At   uint64
+	Path string
+	Mode uint32
+	Rdev uint64
 }
 
 // FSReadlinkReq reads a symbolic link.

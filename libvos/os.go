@@ -186,6 +186,32 @@ func (o *OS) Mkdir(name string, perm fs.FileMode) error {
 	return nil
 }
 
+// Mknod creates a node of the type mode names: a FIFO (fs.ModeNamedPipe),
+// a character (fs.ModeDevice|fs.ModeCharDevice) or block (fs.ModeDevice)
+// device numbered dev (as syscall.Stat_t's Rdev: unix.Mkdev), a UNIX socket
+// (fs.ModeSocket) or an empty regular file (no type), with mode's
+// permission bits less the umask, as mknod(2). Only root may make device
+// nodes (EPERM). They are stored, never opened as devices: opening one
+// says EACCES, as on a nodev mount.
+func (o *OS) Mknod(name string, mode fs.FileMode, dev uint64) error {
+	at, err := o.resolve(name)
+	if err == nil {
+		m := ModeToLinux(mode)&ipc.S_IFMT | o.masked(mode)
+		_, err = o.fsc.Mknod(context.Background(), at, name, m, dev)
+	}
+	if err != nil {
+		return pathErr("mknod", name, err)
+	}
+	return nil
+}
+
+// Mkfifo creates a FIFO with perm less the umask, as mkfifo(3). Its I/O
+// happens through a mount of the instance (the kernel's pipe between the
+// programs of a node); opening it through libvos says EOPNOTSUPP.
+func (o *OS) Mkfifo(name string, perm fs.FileMode) error {
+	return o.Mknod(name, fs.ModeNamedPipe|perm.Perm(), 0)
+}
+
 // MkdirAll creates a directory and any missing parents, as os.MkdirAll.
 func (o *OS) MkdirAll(name string, perm fs.FileMode) error {
 	if fi, err := o.Stat(name); err == nil {

@@ -47,6 +47,10 @@ type FS interface {
 	Chtimes(name string, atime, mtime time.Time) error
 	Truncate(name string, size int64) error
 	ReadDir(name string) ([]fs.DirEntry, error)
+	// Mknod is mknod(2): mode's type (fs.ModeNamedPipe, fs.ModeSocket,
+	// fs.ModeDevice with or without fs.ModeCharDevice, none for a regular
+	// file) and permission bits; dev as syscall.Stat_t's Rdev.
+	Mknod(name string, mode fs.FileMode, dev uint64) error
 }
 
 // File is an open file, as *os.File.
@@ -123,6 +127,13 @@ func (h hostFS) Chtimes(name string, atime, mtime time.Time) error {
 func (h hostFS) Truncate(name string, size int64) error     { return os.Truncate(h.path(name), size) }
 func (h hostFS) ReadDir(name string) ([]fs.DirEntry, error) { return os.ReadDir(h.path(name)) }
 
+func (h hostFS) Mknod(name string, mode fs.FileMode, dev uint64) error {
+	if err := syscall.Mknod(h.path(name), libvos.ModeToLinux(mode), int(dev)); err != nil {
+		return &os.PathError{Op: "mknod", Path: name, Err: err}
+	}
+	return nil
+}
+
 // VOS is an instance's filesystem through libvos; names are relative to
 // o's current directory (newFS typically Chdirs o into a fresh directory,
 // which exercises relative resolution on every call).
@@ -144,6 +155,8 @@ type Stat struct {
 	Nlink        uint32
 	UID, GID     uint32
 	Atime, Mtime time.Time
+	Rdev         uint64
+	Blocks       int64 // 512-byte units
 }
 
 // SysStat extracts Stat from fi.Sys(): a *syscall.Stat_t (os) or a
@@ -153,9 +166,11 @@ func SysStat(t testing.TB, fi fs.FileInfo) Stat {
 	switch s := fi.Sys().(type) {
 	case *syscall.Stat_t:
 		return Stat{Ino: s.Ino, Nlink: uint32(s.Nlink), UID: s.Uid, GID: s.Gid,
-			Atime: time.Unix(s.Atim.Sec, s.Atim.Nsec), Mtime: time.Unix(s.Mtim.Sec, s.Mtim.Nsec)}
+			Atime: time.Unix(s.Atim.Sec, s.Atim.Nsec), Mtime: time.Unix(s.Mtim.Sec, s.Mtim.Nsec),
+			Rdev: s.Rdev, Blocks: s.Blocks}
 	case *libvos.Attr:
-		return Stat{Ino: s.Ino, Nlink: s.Nlink, UID: s.UID, GID: s.GID, Atime: s.Atime, Mtime: s.Mtime}
+		return Stat{Ino: s.Ino, Nlink: s.Nlink, UID: s.UID, GID: s.GID, Atime: s.Atime, Mtime: s.Mtime,
+			Rdev: s.Rdev, Blocks: s.Blocks}
 	}
 	t.Fatalf("%s: unknown Sys() type %T", fi.Name(), fi.Sys())
 	return Stat{}

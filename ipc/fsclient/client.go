@@ -122,6 +122,12 @@ func (c *Client) Mkdir(ctx context.Context, at uint64, path string, mode uint32)
 	return c.attrCall(ctx, ipc.OpFSMkdir, &ipc.FSMkdirReq{At: at, Path: path, Mode: mode})
 }
 
+// Mknod makes at/path a FIFO, a device node, a socket or an empty regular
+// file; mode (type and permission bits) is already masked by the umask.
+func (c *Client) Mknod(ctx context.Context, at uint64, path string, mode uint32, rdev uint64) (*ipc.Attr, error) {
+	return c.attrCall(ctx, ipc.OpFSMknod, &ipc.FSMknodReq{At: at, Path: path, Mode: mode, Rdev: rdev})
+}
+
 // Symlink makes at/path a symbolic link to target.
 func (c *Client) Symlink(ctx context.Context, at uint64, path, target string) (*ipc.Attr, error) {
 	return c.attrCall(ctx, ipc.OpFSSymlink, &ipc.FSSymlinkReq{At: at, Path: path, Target: target})

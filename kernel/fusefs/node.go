@@ -79,6 +79,7 @@ func fillAttr(a *ipc.Attr, out *fuse.Attr) {
 	out.Size = uint64(a.Size)
 	out.Blocks = uint64(a.Blocks)
 	out.Mode = a.Mode
+	out.Rdev = uint32(a.Rdev)
 	out.Nlink = a.Nlink
 	out.Uid = a.UID
 	out.Gid = a.GID
@@ -322,7 +323,7 @@ func (n *node) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.En
 	})
 }
 
-// makeEntry makes a new name in this directory with mk (mkdir, symlink),
+// makeEntry makes a new name in this directory with mk (mkdir, symlink, mknod),
 // called as the FUSE caller, and returns its inode.
 func (n *node) makeEntry(ctx context.Context, name string, out *fuse.EntryOut, mk func(*fsclient.Client) (*ipc.Attr, error)) (*fs.Inode, syscall.Errno) {
 	done := n.m.expect(n.ino(), name)
@@ -338,25 +339,16 @@ func (n *node) makeEntry(ctx context.Context, name string, out *fuse.EntryOut, m
 	return in, e
 }
 
-// Mknod makes regular files only (as an exclusive create and close): the
-// FS contract has no devices, FIFOs or sockets.
+// Mknod makes a FIFO, a device node, a UNIX socket (bind(2) of a socket
+// on the mount) or an empty regular file; the mode comes masked by the
+// umask. The kernel itself refuses device nodes to callers without
+// CAP_MKNOD; the server refuses them to any caller but root. FUSE's dev is
+// the kernel's 32-bit encoding, which is st_rdev's for every number a
+// kernel dev_t can hold.
 func (n *node) Mknod(ctx context.Context, name string, mode, dev uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	if mode&syscall.S_IFMT != syscall.S_IFREG && mode&syscall.S_IFMT != 0 {
-		return nil, syscall.EOPNOTSUPP
-	}
-	req := ipc.FSOpenReq{At: n.ino(), Path: name, Flags: ipc.O_RDONLY | ipc.O_CREAT | ipc.O_EXCL, Mode: mode & 0o7777}
-	done := n.m.expect(n.ino(), name)
-	rep, err := n.m.as(ctx).Open(noCancel, &req)
-	done(err == nil)
-	if err != nil {
-		return nil, errno(err)
-	}
-	n.m.close(rep.Attr.Ino)
-	in, e := n.child(ctx, &rep.Attr, out)
-	if e == 0 {
-		nodeOf(in).changed(&rep.Attr)
-	}
-	return in, e
+	return n.makeEntry(ctx, name, out, func(c *fsclient.Client) (*ipc.Attr, error) {
+		return c.Mknod(noCancel, n.ino(), name, mode&(ipc.S_IFMT|0o7777), uint64(dev))
+	})
 }
 
 // Unlink removes a name.

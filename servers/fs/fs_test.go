@@ -221,6 +221,8 @@ func TestPermissions(t *testing.T) {
 		{"unlink another's file in a sticky dir", ipc.OpFSUnlink, &ipc.FSUnlinkReq{Path: "/tmp/roots"}, syscall.EPERM},
 		{"create in a sticky 1777 dir", ipc.OpFSOpen, &ipc.FSOpenReq{Path: "/tmp/mine", Flags: ipc.O_CREAT | ipc.O_WRONLY, Mode: 0o644}, nil},
 		{"unlink own file in a sticky dir", ipc.OpFSUnlink, &ipc.FSUnlinkReq{Path: "/tmp/mine"}, nil},
+		{"mknod of a device", ipc.OpFSMknod, &ipc.FSMknodReq{Path: "/tmp/null", Mode: ipc.S_IFCHR | 0o666, Rdev: 0x103}, syscall.EPERM},
+		{"mknod of a FIFO", ipc.OpFSMknod, &ipc.FSMknodReq{Path: "/tmp/fifo", Mode: ipc.S_IFIFO | 0o644}, nil},
 	}
 	for _, tc := range cases {
 		err := user.call(tc.op, tc.req, nil)
@@ -246,6 +248,7 @@ func TestImport(t *testing.T) {
 	must(os.MkdirAll(filepath.Join(dir, "etc", "sub"), 0o750))
 	must(os.WriteFile(filepath.Join(dir, "etc", "motd"), []byte("welcome\n"), 0o640))
 	must(os.Symlink("motd", filepath.Join(dir, "etc", "link")))
+	must(syscall.Mkfifo(filepath.Join(dir, "etc", "fifo"), 0o640))
 	f, _ := setup(t, "name: t\nfilesystem: {import: "+dir+"}\n")
 	a := f.stat("/etc/link")
 	if string(f.readAll(a.Ino, a.Size)) != "welcome\n" || a.Mode != ipc.S_IFREG|0o640 {
@@ -253,6 +256,46 @@ func TestImport(t *testing.T) {
 	}
 	if d := f.stat("/etc/sub"); !d.IsDir() || d.Mode&0o777 != 0o750 {
 		t.Errorf("imported dir %+v", d)
+	}
+	if p := f.stat("/etc/fifo"); p.Mode != ipc.S_IFIFO|0o640 {
+		t.Errorf("imported FIFO %+v", p)
+	}
+}
+
+// TestSpecialFilesReplay: FIFOs, device nodes (with their numbers) and
+// sockets come back from the journal as they were.
+func TestSpecialFilesReplay(t *testing.T) {
+	f, crash := setup(t, "name: t\n")
+	want := map[string]ipc.Attr{}
+	for name, req := range map[string]*ipc.FSMknodReq{
+		"/fifo": {Mode: ipc.S_IFIFO | 0o644},
+		"/chr":  {Mode: ipc.S_IFCHR | 0o600, Rdev: 0x103},
+		"/blk":  {Mode: ipc.S_IFBLK | 0o660, Rdev: 0x700},
+		"/sock": {Mode: ipc.S_IFSOCK | 0o755, Rdev: 0x103}, // the number is a device's only
+		"/reg":  {Mode: 0o644},
+	} {
+		req.Path = name
+		var rep ipc.FSAttrRep
+		f.must(ipc.OpFSMknod, req, &rep)
+		want[name] = rep.Attr
+	}
+	if a := want["/sock"]; a.Rdev != 0 || a.Mode != ipc.S_IFSOCK|0o755 {
+		t.Errorf("socket %+v", a)
+	}
+	if a := want["/reg"]; a.Mode != ipc.S_IFREG|0o644 {
+		t.Errorf("mknod of a regular file %+v", a)
+	}
+	if err := f.call(ipc.OpFSOpen, &ipc.FSOpenReq{Path: "/chr", Flags: ipc.O_RDONLY}, nil); !errors.Is(err, syscall.EACCES) {
+		t.Errorf("open of a device node: %v, want EACCES (nodev)", err)
+	}
+	if err := f.call(ipc.OpFSOpen, &ipc.FSOpenReq{Path: "/fifo", Flags: ipc.O_RDONLY}, nil); !errors.Is(err, syscall.EOPNOTSUPP) {
+		t.Errorf("open of a FIFO through the server: %v, want EOPNOTSUPP", err)
+	}
+	crash("fs")
+	for name, a := range want {
+		if got := f.stat(name); got != a {
+			t.Errorf("%s after restart: %+v, was %+v", name, got, a)
+		}
 	}
 }
 

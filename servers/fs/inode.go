@@ -6,7 +6,7 @@ import (
 	"github.com/vos-os/vos/ipc"
 )
 
-// inode is one file, directory or symbolic link. Its exported fields are
+// inode is one file, directory, symbolic link, FIFO, device or socket. Its exported fields are
 // the journaled state (snapshots encode them); the others are caches.
 type inode struct {
 	Ino     uint64
@@ -20,6 +20,7 @@ type inode struct {
 	Ctime   int64
 	Gen     uint64
 	Target  string            `msgpack:",omitempty"` // symbolic link
+	Rdev    uint64            `msgpack:",omitempty"` // device node: its number
 	Entries map[string]uint64 `msgpack:",omitempty"` // directory: name -> inode
 	Parent  uint64            `msgpack:",omitempty"` // directory: its ".."
 
@@ -33,7 +34,7 @@ func (in *inode) isLink() bool { return in.Mode&ipc.S_IFMT == ipc.S_IFLNK }
 func (in *inode) attr() ipc.Attr {
 	return ipc.Attr{
 		Ino: in.Ino, Mode: in.Mode, Nlink: in.Nlink, UID: in.UID, GID: in.GID,
-		Size: in.Size, Blocks: (in.Size + 511) / 512,
+		Size: in.Size, Blocks: (in.Size + 511) / 512, Rdev: in.Rdev,
 		Atime: in.Atime, Mtime: in.Mtime, Ctime: in.Ctime, Gen: in.Gen,
 	}
 }

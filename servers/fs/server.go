@@ -1,5 +1,5 @@
 // Package fs is the FS server: one tree per instance, with directories,
-// regular files, symbolic links, hard links, modes, owners, times, POSIX
+// regular files, symbolic links, FIFOs, device nodes, sockets, hard links, modes, owners, times, POSIX
 // rename and unlink semantics and Linux's permission checks.
 //
 // Metadata lives in memory and changes only through journal records (see
@@ -127,7 +127,8 @@ func (s *Server) Table() *srv.Table {
 	srv.Handle(t, ipc.OpFSLookup, srv.Process, srv.Supported, "", s.lookup)
 	srv.Handle(t, ipc.OpFSGetattr, srv.Process, srv.Supported, "", s.getattr)
 	srv.Handle(t, ipc.OpFSSetattr, srv.Process, srv.Supported, "", s.setattr)
-	srv.Handle(t, ipc.OpFSOpen, srv.Process, srv.Supported, "", s.open)
+	srv.Handle(t, ipc.OpFSOpen, srv.Process, srv.Partial,
+		"a FIFO: EOPNOTSUPP (its I/O is the kernel's, through the mount); a device: EACCES (nodev); a socket: ENXIO", s.open)
 	srv.Handle(t, ipc.OpFSClose, srv.Process, srv.Supported, "", s.close)
 	srv.Handle(t, ipc.OpFSRead, srv.Process, srv.Supported, "", s.read)
 	srv.Handle(t, ipc.OpFSWrite, srv.Process, srv.Supported, "", s.write)
@@ -142,6 +143,7 @@ func (s *Server) Table() *srv.Table {
 	srv.Handle(t, ipc.OpFSStatfs, srv.Process, srv.Partial, "capacity is nominal unless JetStream has a storage limit", s.statfs)
 	srv.Handle(t, ipc.OpFSAccess, srv.Process, srv.Supported, "", s.access)
 	srv.Handle(t, ipc.OpFSFsync, srv.Process, srv.Supported, "every reply is durable already", s.fsync)
+	srv.Handle(t, ipc.OpFSMknod, srv.Process, srv.Supported, "device nodes are stored with their numbers, never opened (nodev)", s.mknod)
 	return t
 }
 

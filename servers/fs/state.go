@@ -28,6 +28,7 @@ type createRec struct {
 	UID    uint32
 	GID    uint32
 	Target string
+	Rdev   uint64 `msgpack:",omitempty"` // a device node's number
 	Time   int64
 }
 
@@ -138,7 +139,7 @@ func (s *Server) Apply(kind uint8, rec any) error {
 			return fmt.Errorf("create of inode %d which exists", r.Ino)
 		}
 		in := &inode{Ino: r.Ino, Mode: r.Mode, UID: r.UID, GID: r.GID, Nlink: 1,
-			Atime: r.Time, Mtime: r.Time, Ctime: r.Time, Gen: 1, Target: r.Target}
+			Atime: r.Time, Mtime: r.Time, Ctime: r.Time, Gen: 1, Target: r.Target, Rdev: r.Rdev}
 		if in.isLink() {
 			in.Size = int64(len(r.Target))
 		}
