@@ -26,6 +26,11 @@ const (
 	OpFSAccess   Op = BaseFS + 17
 	OpFSFsync    Op = BaseFS + 18
 	OpFSMknod    Op = BaseFS + 19
+	// Extended attributes.
+	OpFSGetxattr    Op = BaseFS + 20
+	OpFSSetxattr    Op = BaseFS + 21
+	OpFSListxattr   Op = BaseFS + 22
+	OpFSRemovexattr Op = BaseFS + 23
 	// OpFSEvent is the notification FS publishes on EventSubject(inst,
 	// FSEventTopic) after every change, for caches on other nodes.
 	OpFSEvent Op = BaseFS + 0x40
@@ -55,6 +60,10 @@ func init() {
 		Def{OpFSAccess, "fs.access", FSAccessReq{}, FSEmpty{}},
 		Def{OpFSFsync, "fs.fsync", FSFsyncReq{}, FSEmpty{}},
 		Def{OpFSMknod, "fs.mknod", FSMknodReq{}, FSAttrRep{}},
+		Def{OpFSGetxattr, "fs.getxattr", FSGetxattrReq{}, FSGetxattrRep{}},
+		Def{OpFSSetxattr, "fs.setxattr", FSSetxattrReq{}, FSAttrRep{}},
+		Def{OpFSListxattr, "fs.listxattr", FSListxattrReq{}, FSListxattrRep{}},
+		Def{OpFSRemovexattr, "fs.removexattr", FSRemovexattrReq{}, FSAttrRep{}},
 		Def{OpFSEvent, "fs.event", FSEvent{}, FSEmpty{}},
 	)
 }
@@ -69,6 +78,11 @@ const (
 	// MaxIO is the most data one read or write message carries; larger
 	// I/O is split into MaxIO chunks sent concurrently.
 	MaxIO = 1 << 20
+	// XattrNameMax and XattrSizeMax bound an extended attribute's name
+	// (ERANGE past it) and value (E2BIG), as Linux's XATTR_NAME_MAX and
+	// XATTR_SIZE_MAX.
+	XattrNameMax = 255
+	XattrSizeMax = 64 << 10
 )
 
 // Mode bits, as stat's st_mode.
@@ -285,6 +299,52 @@ type FSMknodReq struct {
 	Path string
 	Mode uint32
 	Rdev uint64
+}
+
+// FSNode names an inode: Ino, or At/Path when Ino is 0 (a final symbolic
+// link followed unless NoFollow).
+type FSNode struct {
+	Ino      uint64
+	At       uint64
+	Path     string
+	NoFollow bool
+}
+
+// Setxattr flags, as Linux's.
+const (
+	XattrCreate  uint32 = 1 // fail with EEXIST if the attribute exists
+	XattrReplace uint32 = 2 // fail with ENODATA if it does not
+)
+
+// FSGetxattrReq reads the extended attribute Name (with its namespace:
+// "user.", "trusted.", "security.") of a node.
+type FSGetxattrReq struct {
+	FSNode
+	Name string
+}
+
+// FSGetxattrRep is the attribute's whole value.
+type FSGetxattrRep struct{ Value []byte }
+
+// FSSetxattrReq sets an extended attribute; Flags are XattrCreate or
+// XattrReplace (0: either).
+type FSSetxattrReq struct {
+	FSNode
+	Name  string
+	Value []byte
+	Flags uint32
+}
+
+// FSListxattrReq lists a node's extended attributes the caller may see.
+type FSListxattrReq struct{ FSNode }
+
+// FSListxattrRep holds the names, in order.
+type FSListxattrRep struct{ Names []string }
+
+// FSRemovexattrReq removes an extended attribute.
+type FSRemovexattrReq struct {
+	FSNode
+	Name string
 }
 
 // FSReadlinkReq reads a symbolic link.

@@ -17,6 +17,8 @@
 package fstest
 
 import (
+	"bytes"
+	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -26,6 +28,7 @@ import (
 	"time"
 
 	"github.com/vos-os/vos/libvos"
+	"golang.org/x/sys/unix"
 )
 
 // FS is a filesystem under test. Names are relative to the case's
@@ -51,6 +54,13 @@ type FS interface {
 	// fs.ModeDevice with or without fs.ModeCharDevice, none for a regular
 	// file) and permission bits; dev as syscall.Stat_t's Rdev.
 	Mknod(name string, mode fs.FileMode, dev uint64) error
+	// Extended attributes of the named file (following symlinks), as
+	// getxattr(2) and its kin: flags are unix.XATTR_CREATE and
+	// unix.XATTR_REPLACE.
+	Getxattr(name, attr string) ([]byte, error)
+	Setxattr(name, attr string, value []byte, flags int) error
+	Listxattr(name string) ([]string, error)
+	Removexattr(name, attr string) error
 }
 
 // File is an open file, as *os.File.
@@ -130,6 +140,61 @@ func (h hostFS) ReadDir(name string) ([]fs.DirEntry, error) { return os.ReadDir(
 func (h hostFS) Mknod(name string, mode fs.FileMode, dev uint64) error {
 	if err := syscall.Mknod(h.path(name), libvos.ModeToLinux(mode), int(dev)); err != nil {
 		return &os.PathError{Op: "mknod", Path: name, Err: err}
+	}
+	return nil
+}
+
+// sized calls get (getxattr, listxattr) once for the size and again
+// with a buffer that large, until the answer fits.
+func sized(op, name string, get func(buf []byte) (int, error)) ([]byte, error) {
+	for {
+		n, err := get(nil)
+		if err != nil {
+			return nil, &os.PathError{Op: op, Path: name, Err: err}
+		}
+		buf := make([]byte, n)
+		m, err := get(buf)
+		if errors.Is(err, unix.ERANGE) {
+			continue // it grew meanwhile
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: op, Path: name, Err: err}
+		}
+		return buf[:m], nil
+	}
+}
+
+func (h hostFS) Getxattr(name, attr string) ([]byte, error) {
+	return sized("getxattr", name, func(buf []byte) (int, error) { return unix.Getxattr(h.path(name), attr, buf) })
+}
+
+func (h hostFS) Setxattr(name, attr string, value []byte, flags int) error {
+	if err := unix.Setxattr(h.path(name), attr, value, flags); err != nil {
+		return &os.PathError{Op: "setxattr", Path: name, Err: err}
+	}
+	return nil
+}
+
+// Listxattr lists the names in order (the host lists them as it stores
+// them).
+func (h hostFS) Listxattr(name string) ([]string, error) {
+	b, err := sized("listxattr", name, func(buf []byte) (int, error) { return unix.Listxattr(h.path(name), buf) })
+	if err != nil {
+		return nil, err
+	}
+	names := []string{}
+	for _, n := range bytes.Split(b, []byte{0}) {
+		if len(n) > 0 {
+			names = append(names, string(n))
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+func (h hostFS) Removexattr(name, attr string) error {
+	if err := unix.Removexattr(h.path(name), attr); err != nil {
+		return &os.PathError{Op: "removexattr", Path: name, Err: err}
 	}
 	return nil
 }

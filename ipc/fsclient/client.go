@@ -128,6 +128,36 @@ func (c *Client) Mknod(ctx context.Context, at uint64, path string, mode uint32,
 	return c.attrCall(ctx, ipc.OpFSMknod, &ipc.FSMknodReq{At: at, Path: path, Mode: mode, Rdev: rdev})
 }
 
+// Getxattr reads the extended attribute name of node.
+func (c *Client) Getxattr(ctx context.Context, node ipc.FSNode, name string) ([]byte, error) {
+	var rep ipc.FSGetxattrRep
+	if err := c.Call(ctx, ipc.OpFSGetxattr, &ipc.FSGetxattrReq{FSNode: node, Name: name}, &rep); err != nil {
+		return nil, err
+	}
+	return rep.Value, nil
+}
+
+// Setxattr sets the extended attribute name of node; flags are
+// ipc.XattrCreate or ipc.XattrReplace.
+func (c *Client) Setxattr(ctx context.Context, node ipc.FSNode, name string, value []byte, flags uint32) (*ipc.Attr, error) {
+	return c.attrCall(ctx, ipc.OpFSSetxattr, &ipc.FSSetxattrReq{FSNode: node, Name: name, Value: value, Flags: flags})
+}
+
+// Listxattr lists the names of node's extended attributes the caller may
+// see, in order.
+func (c *Client) Listxattr(ctx context.Context, node ipc.FSNode) ([]string, error) {
+	var rep ipc.FSListxattrRep
+	if err := c.Call(ctx, ipc.OpFSListxattr, &ipc.FSListxattrReq{FSNode: node}, &rep); err != nil {
+		return nil, err
+	}
+	return rep.Names, nil
+}
+
+// Removexattr removes the extended attribute name of node.
+func (c *Client) Removexattr(ctx context.Context, node ipc.FSNode, name string) (*ipc.Attr, error) {
+	return c.attrCall(ctx, ipc.OpFSRemovexattr, &ipc.FSRemovexattrReq{FSNode: node, Name: name})
+}
+
 // Symlink makes at/path a symbolic link to target.
 func (c *Client) Symlink(ctx context.Context, at uint64, path, target string) (*ipc.Attr, error) {
 	return c.attrCall(ctx, ipc.OpFSSymlink, &ipc.FSSymlinkReq{At: at, Path: path, Target: target})

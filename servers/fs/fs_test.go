@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 
@@ -306,4 +308,69 @@ func firstDiff(a, b []byte) int {
 		}
 	}
 	return min(len(a), len(b))
+}
+
+// TestXattrRules: who may read, set and list which namespace, the bounds,
+// and the attributes after a restart.
+func TestXattrRules(t *testing.T) {
+	f, crash := setup(t, "name: t\n")
+	user := fsc{t: t, c: f.c.WithCred(&ipc.Cred{UID: 1000, GID: 1000})}
+	f.create("/f", nil)
+	node := ipc.FSNode{Path: "/f"}
+	for name, v := range map[string]string{"user.u": "u", "trusted.t": "t", "security.s": "s"} {
+		f.must(ipc.OpFSSetxattr, &ipc.FSSetxattrReq{FSNode: node, Name: name, Value: []byte(v)}, nil)
+	}
+	f.must(ipc.OpFSMkdir, &ipc.FSMkdirReq{Path: "/sticky", Mode: 0o1777}, nil)
+	f.must(ipc.OpFSSetattr, &ipc.FSSetattrReq{Path: "/sticky", Valid: ipc.SetMode, Mode: 0o1777}, nil)
+	cases := []struct {
+		name string
+		op   ipc.Op
+		req  any
+		want error
+	}{
+		{"read user.* of a 0644 file", ipc.OpFSGetxattr, &ipc.FSGetxattrReq{FSNode: node, Name: "user.u"}, nil},
+		{"set user.* without write permission", ipc.OpFSSetxattr, &ipc.FSSetxattrReq{FSNode: node, Name: "user.u"}, syscall.EACCES},
+		{"read trusted.*", ipc.OpFSGetxattr, &ipc.FSGetxattrReq{FSNode: node, Name: "trusted.t"}, syscall.ENODATA},
+		{"set trusted.*", ipc.OpFSSetxattr, &ipc.FSSetxattrReq{FSNode: node, Name: "trusted.x"}, syscall.EPERM},
+		{"remove trusted.*", ipc.OpFSRemovexattr, &ipc.FSRemovexattrReq{FSNode: node, Name: "trusted.t"}, syscall.EPERM},
+		{"read security.*", ipc.OpFSGetxattr, &ipc.FSGetxattrReq{FSNode: node, Name: "security.s"}, nil},
+		{"set security.*", ipc.OpFSSetxattr, &ipc.FSSetxattrReq{FSNode: node, Name: "security.x"}, syscall.EPERM},
+		{"set user.* of another's sticky directory", ipc.OpFSSetxattr, &ipc.FSSetxattrReq{FSNode: ipc.FSNode{Path: "/sticky"}, Name: "user.x"}, syscall.EPERM},
+		{"set system.posix_acl_access", ipc.OpFSSetxattr, &ipc.FSSetxattrReq{FSNode: node, Name: "system.posix_acl_access"}, syscall.EOPNOTSUPP},
+	}
+	for _, tc := range cases {
+		err := user.call(tc.op, tc.req, nil)
+		if (tc.want == nil) != (err == nil) || tc.want != nil && !errors.Is(err, tc.want) {
+			t.Errorf("uid 1000: %s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	var l ipc.FSListxattrRep
+	user.must(ipc.OpFSListxattr, &ipc.FSListxattrReq{FSNode: node}, &l)
+	if want := []string{"security.s", "user.u"}; !slices.Equal(l.Names, want) {
+		t.Errorf("uid 1000 lists %q, want %q (trusted.* hidden)", l.Names, want)
+	}
+	// Bounds: a value of exactly 64 KiB is fine; an inode's total is bounded.
+	max := make([]byte, ipc.XattrSizeMax)
+	f.must(ipc.OpFSSetxattr, &ipc.FSSetxattrReq{FSNode: node, Name: "user.max", Value: max}, nil)
+	var err error
+	for i := 0; i < 20 && err == nil; i++ {
+		err = f.call(ipc.OpFSSetxattr, &ipc.FSSetxattrReq{FSNode: node, Name: fmt.Sprintf("user.fill%d", i), Value: max}, nil)
+	}
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Errorf("filling an inode's attributes: %v, want ENOSPC", err)
+	}
+	before := f.stat("/f")
+	crash("fs")
+	if after := f.stat("/f"); after != before {
+		t.Errorf("after restart %+v, was %+v", after, before)
+	}
+	var g ipc.FSGetxattrRep
+	f.must(ipc.OpFSGetxattr, &ipc.FSGetxattrReq{FSNode: node, Name: "trusted.t"}, &g)
+	if string(g.Value) != "t" {
+		t.Errorf("trusted.t after restart: %q", g.Value)
+	}
+	f.must(ipc.OpFSGetxattr, &ipc.FSGetxattrReq{FSNode: node, Name: "user.max"}, &g)
+	if len(g.Value) != ipc.XattrSizeMax {
+		t.Errorf("user.max after restart: %d bytes", len(g.Value))
+	}
 }

@@ -23,6 +23,7 @@ type inode struct {
 	Rdev    uint64            `msgpack:",omitempty"` // device node: its number
 	Entries map[string]uint64 `msgpack:",omitempty"` // directory: name -> inode
 	Parent  uint64            `msgpack:",omitempty"` // directory: its ".."
+	Xattrs  map[string][]byte `msgpack:",omitempty"` // extended attributes
 
 	sorted []string // directory names in order; nil when stale
 }

@@ -143,6 +143,11 @@ func (s *Server) Table() *srv.Table {
 	srv.Handle(t, ipc.OpFSStatfs, srv.Process, srv.Partial, "capacity is nominal unless JetStream has a storage limit", s.statfs)
 	srv.Handle(t, ipc.OpFSAccess, srv.Process, srv.Supported, "", s.access)
 	srv.Handle(t, ipc.OpFSFsync, srv.Process, srv.Supported, "every reply is durable already", s.fsync)
+	const xattrNote = "user.*, trusted.* (root only), security.* (root sets); system.* (POSIX ACLs) and others: EOPNOTSUPP"
+	srv.Handle(t, ipc.OpFSGetxattr, srv.Process, srv.Partial, xattrNote, s.getxattr)
+	srv.Handle(t, ipc.OpFSSetxattr, srv.Process, srv.Partial, xattrNote, s.setxattr)
+	srv.Handle(t, ipc.OpFSListxattr, srv.Process, srv.Supported, "trusted.* listed to root only", s.listxattr)
+	srv.Handle(t, ipc.OpFSRemovexattr, srv.Process, srv.Partial, xattrNote, s.removexattr)
 	srv.Handle(t, ipc.OpFSMknod, srv.Process, srv.Supported, "device nodes are stored with their numbers, never opened (nodev)", s.mknod)
 	return t
 }
@@ -170,7 +175,7 @@ func (s *Server) Restore(data []byte) error {
 func (s *Server) Size() int64 {
 	n := int64(len(s.st.Inodes)) * 160
 	for _, in := range s.st.Inodes {
-		n += int64(len(in.Entries))*48 + int64(len(in.Target))
+		n += int64(len(in.Entries))*48 + int64(len(in.Target)) + int64(in.xattrBytes())
 	}
 	return n
 }

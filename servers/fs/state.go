@@ -18,6 +18,7 @@ const (
 	recCleared                  // the block store no longer holds bytes past Upto
 	recReap                     // an unlinked inode's last close: forget it
 	recAtime                    // a read's access time (relatime)
+	recXattr                    // an extended attribute set or removed
 )
 
 type createRec struct {
@@ -124,6 +125,8 @@ func (s *Server) NewRecord(kind uint8) any {
 		return new(clearedRec)
 	case recReap, recAtime:
 		return new(inoRec)
+	case recXattr:
+		return new(xattrRec)
 	}
 	return nil
 }
@@ -243,6 +246,13 @@ func (s *Server) Apply(kind uint8, rec any) error {
 		if in := st.Inodes[r.Ino]; in != nil {
 			in.Atime = r.Time
 		}
+	case recXattr:
+		r := rec.(*xattrRec)
+		in := st.Inodes[r.Ino]
+		if in == nil {
+			return fmt.Errorf("xattr of missing inode %d", r.Ino)
+		}
+		applyXattr(in, r)
 	default:
 		return fmt.Errorf("unknown record kind %d", kind)
 	}
