@@ -31,6 +31,7 @@ const (
 	OpFSSetxattr    Op = BaseFS + 21
 	OpFSListxattr   Op = BaseFS + 22
 	OpFSRemovexattr Op = BaseFS + 23
+	OpFSFallocate   Op = BaseFS + 24
 	// OpFSEvent is the notification FS publishes on EventSubject(inst,
 	// FSEventTopic) after every change, for caches on other nodes.
 	OpFSEvent Op = BaseFS + 0x40
@@ -64,6 +65,7 @@ func init() {
 		Def{OpFSSetxattr, "fs.setxattr", FSSetxattrReq{}, FSAttrRep{}},
 		Def{OpFSListxattr, "fs.listxattr", FSListxattrReq{}, FSListxattrRep{}},
 		Def{OpFSRemovexattr, "fs.removexattr", FSRemovexattrReq{}, FSAttrRep{}},
+		Def{OpFSFallocate, "fs.fallocate", FSFallocateReq{}, FSAttrRep{}},
 		Def{OpFSEvent, "fs.event", FSEvent{}, FSEmpty{}},
 	)
 }
@@ -271,6 +273,23 @@ type FSWriteReq struct {
 type FSWriteRep struct {
 	N    int
 	Attr Attr
+}
+
+// Fallocate modes, as Linux's. FS does mode 0 (allocate, extending the
+// size), FallocKeepSize (allocate past the end) and
+// FallocPunchHole|FallocKeepSize (zero a range, freeing whole blocks);
+// other modes say EOPNOTSUPP.
+const (
+	FallocKeepSize  uint32 = 0x01
+	FallocPunchHole uint32 = 0x02
+)
+
+// FSFallocateReq is fallocate(2) of Len bytes at Off of the file Ino.
+type FSFallocateReq struct {
+	Ino  uint64
+	Mode uint32
+	Off  int64
+	Len  int64
 }
 
 // FSMkdirReq creates a directory; Mode is masked by the caller's umask.

@@ -61,6 +61,9 @@ type FS interface {
 	Setxattr(name, attr string, value []byte, flags int) error
 	Listxattr(name string) ([]string, error)
 	Removexattr(name, attr string) error
+	// Fallocate opens the named file for writing and calls fallocate(2)
+	// on it.
+	Fallocate(name string, mode uint32, off, length int64) error
 }
 
 // File is an open file, as *os.File.
@@ -199,6 +202,18 @@ func (h hostFS) Removexattr(name, attr string) error {
 	return nil
 }
 
+func (h hostFS) Fallocate(name string, mode uint32, off, length int64) error {
+	f, err := os.OpenFile(h.path(name), os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := unix.Fallocate(int(f.Fd()), mode, off, length); err != nil {
+		return &os.PathError{Op: "fallocate", Path: name, Err: err}
+	}
+	return nil
+}
+
 // VOS is an instance's filesystem through libvos; names are relative to
 // o's current directory (newFS typically Chdirs o into a fresh directory,
 // which exercises relative resolution on every call).
@@ -212,6 +227,15 @@ func (v vosFS) OpenFile(name string, flag int, perm fs.FileMode) (File, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+func (v vosFS) Fallocate(name string, mode uint32, off, length int64) error {
+	f, err := v.OS.OpenFile(name, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Fallocate(mode, off, length)
 }
 
 // Stat is what the cases need of a FileInfo's Sys, from either target.

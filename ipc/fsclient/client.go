@@ -117,6 +117,17 @@ func (c *Client) Fsync(ctx context.Context, ino uint64) error {
 	return c.Call(ctx, ipc.OpFSFsync, &ipc.FSFsyncReq{Ino: ino}, nil)
 }
 
+// Fallocate is fallocate(2) of ino (mode: 0, ipc.FallocKeepSize, or
+// ipc.FallocPunchHole|ipc.FallocKeepSize); it counts as a data change.
+func (c *Client) Fallocate(ctx context.Context, ino uint64, mode uint32, off, length int64) (*ipc.Attr, error) {
+	var rep ipc.FSAttrRep
+	req := &ipc.FSFallocateReq{Ino: ino, Mode: mode, Off: off, Len: length}
+	if err := c.callData(ctx, true, ipc.OpFSFallocate, req, &rep); err != nil {
+		return nil, err
+	}
+	return &rep.Attr, nil
+}
+
 // Mkdir creates a directory; mode is already masked by the umask.
 func (c *Client) Mkdir(ctx context.Context, at uint64, path string, mode uint32) (*ipc.Attr, error) {
 	return c.attrCall(ctx, ipc.OpFSMkdir, &ipc.FSMkdirReq{At: at, Path: path, Mode: mode})

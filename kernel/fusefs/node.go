@@ -2,6 +2,7 @@ package fusefs
 
 import (
 	"context"
+	"math"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -48,6 +49,7 @@ var (
 	_ = (fs.NodeOpendirHandler)((*node)(nil))
 	_ = (fs.NodeStatfser)((*node)(nil))
 	_ = (fs.NodeAccesser)((*node)(nil))
+	_ = (fs.NodeAllocater)((*node)(nil))
 )
 
 func (n *node) ino() uint64 {
@@ -296,6 +298,19 @@ func (n *node) Write(ctx context.Context, f fs.FileHandle, data []byte, off int6
 		go n.NotifyContent(0, 0)
 	}
 	return uint32(k), 0
+}
+
+// Allocate is fallocate(2) on an open file (the kernel checked it is open
+// for writing), as the caller: modes 0, KEEP_SIZE and
+// PUNCH_HOLE|KEEP_SIZE; the kernel updates its own size and pages.
+func (n *node) Allocate(ctx context.Context, f fs.FileHandle, off, size uint64, mode uint32) syscall.Errno {
+	if off > math.MaxInt64 || size > math.MaxInt64 {
+		return syscall.EFBIG
+	}
+	n.begin()
+	a, err := n.m.as(ctx).Fallocate(noCancel, n.ino(), mode, int64(off), int64(size))
+	n.end(a)
+	return errno(err)
 }
 
 // Flush is close(2): writes are acknowledged only once the server has

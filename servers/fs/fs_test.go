@@ -374,3 +374,42 @@ func TestXattrRules(t *testing.T) {
 		t.Errorf("user.max after restart: %d bytes", len(g.Value))
 	}
 }
+
+// TestBlocksReplay: st_blocks (stored blocks, in 4 KiB units) after
+// writes, a preallocation, a punched hole and a truncate is what a
+// restarted server computes from the journal.
+func TestBlocksReplay(t *testing.T) {
+	f, crash := setup(t, "name: t\n")
+	a := f.create("/f", bytes.Repeat([]byte("x"), 300<<10)) // 128+128+44 KiB
+	if a.Blocks != 600 {
+		t.Errorf("300 KiB written: %d blocks, want 600", a.Blocks)
+	}
+	var r ipc.FSAttrRep
+	f.must(ipc.OpFSFallocate, &ipc.FSFallocateReq{Ino: a.Ino, Mode: ipc.FallocKeepSize, Off: 0, Len: 1 << 20}, &r)
+	if r.Attr.Size != 300<<10 || r.Attr.Blocks != 2048 {
+		t.Errorf("after KEEP_SIZE of 1 MiB: %+v", r.Attr)
+	}
+	f.must(ipc.OpFSFallocate, &ipc.FSFallocateReq{Ino: a.Ino, Mode: ipc.FallocPunchHole | ipc.FallocKeepSize, Off: 128 << 10, Len: 128 << 10}, &r)
+	if r.Attr.Blocks != 2048-256 {
+		t.Errorf("after punching one block: %d blocks", r.Attr.Blocks)
+	}
+	if err := f.call(ipc.OpFSFallocate, &ipc.FSFallocateReq{Ino: a.Ino, Mode: 0x10, Off: 0, Len: 1}, nil); !errors.Is(err, syscall.EOPNOTSUPP) {
+		t.Errorf("ZERO_RANGE: %v, want EOPNOTSUPP", err)
+	}
+	g := f.create("/g", []byte("tiny"))
+	f.must(ipc.OpFSSetattr, &ipc.FSSetattrReq{Path: "/f", Valid: ipc.SetSize, Size: 200 << 10}, nil)
+	before := []ipc.Attr{f.stat("/f"), f.stat("/g")}
+	if before[0].Blocks != 256 || g.Blocks != 8 {
+		t.Errorf("after truncating to 200 KiB: %d blocks (want 256: block 0 only, block 1 was punched); tiny file %d (want 8)", before[0].Blocks, g.Blocks)
+	}
+	crash("fs")
+	if after := []ipc.Attr{f.stat("/f"), f.stat("/g")}; !slices.Equal(after, before) {
+		t.Errorf("after restart %+v, was %+v", after, before)
+	}
+	got := f.readAll(a.Ino, 200<<10)
+	want := bytes.Repeat([]byte("x"), 200<<10)
+	clear(want[128<<10:])
+	if !bytes.Equal(got, want) {
+		t.Errorf("content after punch, truncate and restart differs at %d", firstDiff(got, want))
+	}
+}

@@ -94,12 +94,15 @@ func (s *Server) importData(path string, ino uint64, mtime int64) error {
 	defer f.Close()
 	buf := make([]byte, ipc.MaxIO)
 	var off int64
+	var stored []blockLen
 	for {
 		n, err := io.ReadFull(f, buf)
 		if n > 0 {
-			if werr := s.writeBlocks(ino, off, append([]byte(nil), buf[:n]...)); werr != nil {
+			blocks, werr := s.writeBlocks(ino, off, append([]byte(nil), buf[:n]...))
+			if werr != nil {
 				return fmt.Errorf("import %s: %w", path, werr)
 			}
+			stored = append(stored, blocks...)
 			off += int64(n)
 		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
@@ -112,5 +115,5 @@ func (s *Server) importData(path string, ino uint64, mtime int64) error {
 	if off == 0 {
 		return nil
 	}
-	return s.srv.Commit(recSize, &sizeRec{Ino: ino, Size: off, Time: mtime})
+	return s.srv.Commit(recSize, &sizeRec{Ino: ino, Size: off, Time: mtime, Blocks: stored})
 }

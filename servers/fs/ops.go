@@ -690,26 +690,32 @@ func (s *Server) readdir(c *srv.Call, r *ipc.FSReaddirReq) (*ipc.FSReaddirRep, e
 // nominalBytes is the capacity statfs reports when JetStream sets no limit.
 const nominalBytes = 1 << 40
 
-// statfs reports this instance's own usage (the bytes of its files)
-// against the account's JetStream limit, or a nominal terabyte.
-func (s *Server) statfs(c *srv.Call, _ *ipc.FSStatfsReq) (*ipc.FSStatfsRep, error) {
+// space is the instance's capacity (the account's JetStream limit, or a
+// nominal terabyte) and what its files' stored blocks take of it, counted
+// as st_blocks counts them.
+func (s *Server) space(sv *srv.Server) (total, used int64) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	total := int64(nominalBytes)
-	if info, err := c.Server().Config().JS.AccountInfo(ctx); err == nil && info.Limits.MaxStore > 0 {
+	total = nominalBytes
+	if info, err := sv.Config().JS.AccountInfo(ctx); err == nil && info.Limits.MaxStore > 0 {
 		total = info.Limits.MaxStore
 	}
-	sv := c.Server()
 	sv.RLock()
-	var used int64
+	defer sv.RUnlock()
 	for _, in := range s.st.Inodes {
-		if in.isReg() {
-			used += (in.Size + BlockSize - 1) / BlockSize * BlockSize
-		}
+		used += in.alloc
 	}
+	return total, used
+}
+
+// statfs reports this instance's own usage against its capacity.
+func (s *Server) statfs(c *srv.Call, _ *ipc.FSStatfsReq) (*ipc.FSStatfsRep, error) {
+	sv := c.Server()
+	total, used := s.space(sv)
+	sv.RLock()
 	files := uint64(len(s.st.Inodes))
 	sv.RUnlock()
-	const bsize = 4096
+	const bsize = AllocUnit
 	free := max(total-used, 0)
 	return &ipc.FSStatfsRep{Bsize: bsize, Blocks: uint64(total / bsize), Bfree: uint64(free / bsize),
 		Files: 1 << 32, Ffree: 1<<32 - files, NameMax: ipc.NameMax}, nil

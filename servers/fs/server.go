@@ -96,7 +96,7 @@ func (s *Server) Open(sv *srv.Server) error { return s.attach(sv) }
 // Precondition (srv.Booter): the state lock is held.
 func (s *Server) Boot(sv *srv.Server) error {
 	now := time.Now().UnixNano()
-	if err := sv.Commit(recCreate, &createRec{Ino: ipc.RootIno, Mode: ipc.S_IFDIR | 0o755, Time: now}); err != nil {
+	if err := sv.Commit(recCreate, &createRec{Ino: ipc.RootIno, Mode: ipc.S_IFDIR | 0o755, Time: now, Version: stateVersion}); err != nil {
 		return err
 	}
 	if s.opts.Import != "" {
@@ -148,6 +148,8 @@ func (s *Server) Table() *srv.Table {
 	srv.Handle(t, ipc.OpFSSetxattr, srv.Process, srv.Partial, xattrNote, s.setxattr)
 	srv.Handle(t, ipc.OpFSListxattr, srv.Process, srv.Supported, "trusted.* listed to root only", s.listxattr)
 	srv.Handle(t, ipc.OpFSRemovexattr, srv.Process, srv.Partial, xattrNote, s.removexattr)
+	srv.Handle(t, ipc.OpFSFallocate, srv.Process, srv.Partial,
+		"modes 0, KEEP_SIZE and PUNCH_HOLE|KEEP_SIZE; ZERO_RANGE, COLLAPSE_RANGE, INSERT_RANGE, UNSHARE_RANGE: EOPNOTSUPP", s.fallocate)
 	srv.Handle(t, ipc.OpFSMknod, srv.Process, srv.Supported, "device nodes are stored with their numbers, never opened (nodev)", s.mknod)
 	return t
 }
@@ -166,6 +168,12 @@ func (s *Server) Restore(data []byte) error {
 	}
 	if st.Pending == nil {
 		st.Pending = map[uint64]pending{}
+	}
+	for _, in := range st.Inodes {
+		if st.Version == 0 && in.isReg() && in.Stored == nil && in.Size > 0 {
+			in.markDense(0, in.Size) // made before blocks were recorded
+		}
+		in.recount()
 	}
 	s.st = st
 	return nil
