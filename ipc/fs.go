@@ -25,6 +25,13 @@ const (
 	OpFSStatfs   Op = BaseFS + 16
 	OpFSAccess   Op = BaseFS + 17
 	OpFSFsync    Op = BaseFS + 18
+	OpFSMknod    Op = BaseFS + 19
+	// Extended attributes.
+	OpFSGetxattr    Op = BaseFS + 20
+	OpFSSetxattr    Op = BaseFS + 21
+	OpFSListxattr   Op = BaseFS + 22
+	OpFSRemovexattr Op = BaseFS + 23
+	OpFSFallocate   Op = BaseFS + 24
 	// OpFSEvent is the notification FS publishes on EventSubject(inst,
 	// FSEventTopic) after every change, for caches on other nodes.
 	OpFSEvent Op = BaseFS + 0x40
@@ -53,6 +60,12 @@ func init() {
 		Def{OpFSStatfs, "fs.statfs", FSStatfsReq{}, FSStatfsRep{}},
 		Def{OpFSAccess, "fs.access", FSAccessReq{}, FSEmpty{}},
 		Def{OpFSFsync, "fs.fsync", FSFsyncReq{}, FSEmpty{}},
+		Def{OpFSMknod, "fs.mknod", FSMknodReq{}, FSAttrRep{}},
+		Def{OpFSGetxattr, "fs.getxattr", FSGetxattrReq{}, FSGetxattrRep{}},
+		Def{OpFSSetxattr, "fs.setxattr", FSSetxattrReq{}, FSAttrRep{}},
+		Def{OpFSListxattr, "fs.listxattr", FSListxattrReq{}, FSListxattrRep{}},
+		Def{OpFSRemovexattr, "fs.removexattr", FSRemovexattrReq{}, FSAttrRep{}},
+		Def{OpFSFallocate, "fs.fallocate", FSFallocateReq{}, FSAttrRep{}},
 		Def{OpFSEvent, "fs.event", FSEvent{}, FSEmpty{}},
 	)
 }
@@ -67,6 +80,11 @@ const (
 	// MaxIO is the most data one read or write message carries; larger
 	// I/O is split into MaxIO chunks sent concurrently.
 	MaxIO = 1 << 20
+	// XattrNameMax and XattrSizeMax bound an extended attribute's name
+	// (ERANGE past it) and value (E2BIG), as Linux's XATTR_NAME_MAX and
+	// XATTR_SIZE_MAX.
+	XattrNameMax = 255
+	XattrSizeMax = 64 << 10
 )
 
 // Mode bits, as stat's st_mode.
@@ -75,7 +93,9 @@ const (
 	S_IFSOCK uint32 = 0o140000
 	S_IFLNK  uint32 = 0o120000
 	S_IFREG  uint32 = 0o100000
+	S_IFBLK  uint32 = 0o060000
 	S_IFDIR  uint32 = 0o040000
+	S_IFCHR  uint32 = 0o020000
 	S_IFIFO  uint32 = 0o010000
 	S_ISUID  uint32 = 0o4000
 	S_ISGID  uint32 = 0o2000
@@ -112,8 +132,9 @@ type Attr struct {
 	UID    uint32
 	GID    uint32
 	Size   int64
-	Blocks int64 // 512-byte blocks allocated
-	Atime  int64 // Unix nanoseconds
+	Blocks int64  // 512-byte blocks allocated
+	Rdev   uint64 // a device node's number (st_rdev's encoding), else 0
+	Atime  int64  // Unix nanoseconds
 	Mtime  int64
 	Ctime  int64
 	Gen    uint64 // bumped by every change of the inode (data, attributes, entries)
@@ -254,6 +275,23 @@ type FSWriteRep struct {
 	Attr Attr
 }
 
+// Fallocate modes, as Linux's. FS does mode 0 (allocate, extending the
+// size), FallocKeepSize (allocate past the end) and
+// FallocPunchHole|FallocKeepSize (zero a range, freeing whole blocks);
+// other modes say EOPNOTSUPP.
+const (
+	FallocKeepSize  uint32 = 0x01
+	FallocPunchHole uint32 = 0x02
+)
+
+// FSFallocateReq is fallocate(2) of Len bytes at Off of the file Ino.
+type FSFallocateReq struct {
+	Ino  uint64
+	Mode uint32
+	Off  int64
+	Len  int64
+}
+
 // FSMkdirReq creates a directory; Mode is masked by the caller's umask.
 type FSMkdirReq struct {
 	At   uint64
@@ -266,6 +304,66 @@ type FSSymlinkReq struct {
 	At     uint64
 	Path   string
 	Target string
+}
+
+// FSMknodReq creates a node that is not a directory or a symbolic link
+// (mknod(2)): a FIFO, a character or block device, a UNIX socket or a
+// regular file (no type bits). Mode holds the type and the permission bits,
+// already masked by the caller's umask; Rdev is a device's number
+// (st_rdev's encoding), ignored for other types. Device nodes are only
+// stored, never opened as devices (every mount of the tree is nodev); only
+// root may make them, as on Linux.
+type FSMknodReq struct {
+	At   uint64
+	Path string
+	Mode uint32
+	Rdev uint64
+}
+
+// FSNode names an inode: Ino, or At/Path when Ino is 0 (a final symbolic
+// link followed unless NoFollow).
+type FSNode struct {
+	Ino      uint64
+	At       uint64
+	Path     string
+	NoFollow bool
+}
+
+// Setxattr flags, as Linux's.
+const (
+	XattrCreate  uint32 = 1 // fail with EEXIST if the attribute exists
+	XattrReplace uint32 = 2 // fail with ENODATA if it does not
+)
+
+// FSGetxattrReq reads the extended attribute Name (with its namespace:
+// "user.", "trusted.", "security.") of a node.
+type FSGetxattrReq struct {
+	FSNode
+	Name string
+}
+
+// FSGetxattrRep is the attribute's whole value.
+type FSGetxattrRep struct{ Value []byte }
+
+// FSSetxattrReq sets an extended attribute; Flags are XattrCreate or
+// XattrReplace (0: either).
+type FSSetxattrReq struct {
+	FSNode
+	Name  string
+	Value []byte
+	Flags uint32
+}
+
+// FSListxattrReq lists a node's extended attributes the caller may see.
+type FSListxattrReq struct{ FSNode }
+
+// FSListxattrRep holds the names, in order.
+type FSListxattrRep struct{ Names []string }
+
+// FSRemovexattrReq removes an extended attribute.
+type FSRemovexattrReq struct {
+	FSNode
+	Name string
 }
 
 // FSReadlinkReq reads a symbolic link.

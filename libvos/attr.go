@@ -15,7 +15,7 @@ type Attr struct {
 	Nlink  uint32
 	UID    uint32
 	GID    uint32
-	Rdev   uint64 // a device file's number; always 0, as FS makes no device files
+	Rdev   uint64 // a device node's number (as syscall.Stat_t's), else 0
 	Size   int64
 	Blocks int64 // 512-byte blocks allocated
 	Atime  time.Time
@@ -27,7 +27,7 @@ type Attr struct {
 // a cache's business (the FUSE gateway's), not a program's.
 func attrOf(a *ipc.Attr) Attr {
 	return Attr{Ino: a.Ino, Mode: a.Mode, Nlink: a.Nlink, UID: a.UID, GID: a.GID,
-		Size: a.Size, Blocks: a.Blocks,
+		Size: a.Size, Blocks: a.Blocks, Rdev: a.Rdev,
 		Atime: time.Unix(0, a.Atime), Mtime: time.Unix(0, a.Mtime), Ctime: time.Unix(0, a.Ctime)}
 }
 

@@ -301,6 +301,26 @@ func (f *File) Truncate(size int64) error {
 	return f.setattr("truncate", &ipc.FSSetattrReq{Valid: ipc.SetSize, Size: size})
 }
 
+// Fallocate is fallocate(2) on the file, which must be open for writing
+// (EBADF): mode 0 allocates length bytes at off (stored zeros where the
+// file has none) and extends the size to their end; unix.FALLOC_FL_KEEP_SIZE
+// allocates without changing the size; FALLOC_FL_PUNCH_HOLE|KEEP_SIZE
+// zeroes the range and frees the blocks it covers. Other modes say
+// EOPNOTSUPP.
+func (f *File) Fallocate(mode uint32, off, length int64) error {
+	if err := f.begin("fallocate"); err != nil {
+		return err
+	}
+	defer f.io.RUnlock()
+	if err := f.writable("fallocate"); err != nil {
+		return err
+	}
+	if _, err := f.o.fsc.Fallocate(context.Background(), f.ino, mode, off, length); err != nil {
+		return pathErr("fallocate", f.name, err)
+	}
+	return nil
+}
+
 // Chmod changes the file's mode.
 func (f *File) Chmod(mode fs.FileMode) error {
 	return f.setattr("chmod", &ipc.FSSetattrReq{Valid: ipc.SetMode, Mode: permBits(mode)})

@@ -7,12 +7,6 @@ import (
 	"github.com/vos-os/vos/ipc"
 )
 
-// Device types, which ipc does not name because FS does not create them.
-const (
-	sIFCHR uint32 = 0o020000
-	sIFBLK uint32 = 0o060000
-)
-
 // permBits is the Linux form of m's permission bits with setuid, setgid
 // and sticky: what chmod, open and mkdir take.
 func permBits(m fs.FileMode) uint32 {
@@ -44,9 +38,9 @@ func ModeToLinux(m fs.FileMode) uint32 {
 	case m&fs.ModeSocket != 0:
 		b |= ipc.S_IFSOCK
 	case m&fs.ModeCharDevice != 0:
-		b |= sIFCHR
+		b |= ipc.S_IFCHR
 	case m&fs.ModeDevice != 0:
-		b |= sIFBLK
+		b |= ipc.S_IFBLK
 	default:
 		b |= ipc.S_IFREG
 	}
@@ -66,9 +60,9 @@ func ModeFromLinux(mode uint32) fs.FileMode {
 		m |= fs.ModeNamedPipe
 	case ipc.S_IFSOCK:
 		m |= fs.ModeSocket
-	case sIFCHR:
+	case ipc.S_IFCHR:
 		m |= fs.ModeDevice | fs.ModeCharDevice
-	case sIFBLK:
+	case ipc.S_IFBLK:
 		m |= fs.ModeDevice
 	}
 	if mode&ipc.S_ISUID != 0 {

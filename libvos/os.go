@@ -213,6 +213,95 @@ func (o *OS) Mkdir(name string, perm fs.FileMode) error {
 	return nil
 }
 
+// Mknod creates a node of the type mode names: a FIFO (fs.ModeNamedPipe),
+// a character (fs.ModeDevice|fs.ModeCharDevice) or block (fs.ModeDevice)
+// device numbered dev (as syscall.Stat_t's Rdev: unix.Mkdev), a UNIX socket
+// (fs.ModeSocket) or an empty regular file (no type), with mode's
+// permission bits less the umask, as mknod(2). Only root may make device
+// nodes (EPERM). They are stored, never opened as devices: opening one
+// says EACCES, as on a nodev mount.
+func (o *OS) Mknod(name string, mode fs.FileMode, dev uint64) error {
+	at, err := o.resolve(name)
+	if err == nil {
+		m := ModeToLinux(mode)&ipc.S_IFMT | o.masked(mode)
+		_, err = o.fsc.Mknod(context.Background(), at, name, m, dev)
+	}
+	if err != nil {
+		return pathErr("mknod", name, err)
+	}
+	return nil
+}
+
+// Mkfifo creates a FIFO with perm less the umask, as mkfifo(3). Its I/O
+// happens through a mount of the instance (the kernel's pipe between the
+// programs of a node); opening it through libvos says EOPNOTSUPP.
+func (o *OS) Mkfifo(name string, perm fs.FileMode) error {
+	return o.Mknod(name, fs.ModeNamedPipe|perm.Perm(), 0)
+}
+
+// node names a file for the ops that take an inode or a path.
+func (o *OS) node(name string, nofollow bool) (ipc.FSNode, error) {
+	at, err := o.resolve(name)
+	return ipc.FSNode{At: at, Path: name, NoFollow: nofollow}, err
+}
+
+// Getxattr returns the value of the named file's extended attribute attr
+// ("user.x", "trusted.x", "security.x"), following symlinks, as
+// getxattr(2); a missing attribute says ENODATA.
+func (o *OS) Getxattr(name, attr string) ([]byte, error) {
+	n, err := o.node(name, false)
+	var v []byte
+	if err == nil {
+		v, err = o.fsc.Getxattr(context.Background(), n, attr)
+	}
+	if err != nil {
+		return nil, pathErr("getxattr", name, err)
+	}
+	return v, nil
+}
+
+// Setxattr sets the named file's extended attribute attr, following
+// symlinks, as setxattr(2): flags are 0, unix.XATTR_CREATE (EEXIST if it
+// exists) or unix.XATTR_REPLACE (ENODATA if it does not). Names are at
+// most 255 bytes (ERANGE), values 64 KiB (E2BIG).
+func (o *OS) Setxattr(name, attr string, value []byte, flags int) error {
+	n, err := o.node(name, false)
+	if err == nil {
+		_, err = o.fsc.Setxattr(context.Background(), n, attr, value, uint32(flags))
+	}
+	if err != nil {
+		return pathErr("setxattr", name, err)
+	}
+	return nil
+}
+
+// Listxattr lists the names of the named file's extended attributes the
+// caller may see (trusted.* only to root), in order, following symlinks.
+func (o *OS) Listxattr(name string) ([]string, error) {
+	n, err := o.node(name, false)
+	var names []string
+	if err == nil {
+		names, err = o.fsc.Listxattr(context.Background(), n)
+	}
+	if err != nil {
+		return nil, pathErr("listxattr", name, err)
+	}
+	return names, nil
+}
+
+// Removexattr removes the named file's extended attribute attr, following
+// symlinks; a missing attribute says ENODATA.
+func (o *OS) Removexattr(name, attr string) error {
+	n, err := o.node(name, false)
+	if err == nil {
+		_, err = o.fsc.Removexattr(context.Background(), n, attr)
+	}
+	if err != nil {
+		return pathErr("removexattr", name, err)
+	}
+	return nil
+}
+
 // MkdirAll creates a directory and any missing parents, as os.MkdirAll.
 func (o *OS) MkdirAll(name string, perm fs.FileMode) error {
 	if fi, err := o.Stat(name); err == nil {

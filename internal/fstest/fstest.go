@@ -17,6 +17,8 @@
 package fstest
 
 import (
+	"bytes"
+	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -26,6 +28,7 @@ import (
 	"time"
 
 	"github.com/vos-os/vos/libvos"
+	"golang.org/x/sys/unix"
 )
 
 // FS is a filesystem under test. Names are relative to the case's
@@ -47,6 +50,20 @@ type FS interface {
 	Chtimes(name string, atime, mtime time.Time) error
 	Truncate(name string, size int64) error
 	ReadDir(name string) ([]fs.DirEntry, error)
+	// Mknod is mknod(2): mode's type (fs.ModeNamedPipe, fs.ModeSocket,
+	// fs.ModeDevice with or without fs.ModeCharDevice, none for a regular
+	// file) and permission bits; dev as syscall.Stat_t's Rdev.
+	Mknod(name string, mode fs.FileMode, dev uint64) error
+	// Extended attributes of the named file (following symlinks), as
+	// getxattr(2) and its kin: flags are unix.XATTR_CREATE and
+	// unix.XATTR_REPLACE.
+	Getxattr(name, attr string) ([]byte, error)
+	Setxattr(name, attr string, value []byte, flags int) error
+	Listxattr(name string) ([]string, error)
+	Removexattr(name, attr string) error
+	// Fallocate opens the named file for writing and calls fallocate(2)
+	// on it.
+	Fallocate(name string, mode uint32, off, length int64) error
 }
 
 // File is an open file, as *os.File.
@@ -123,6 +140,80 @@ func (h hostFS) Chtimes(name string, atime, mtime time.Time) error {
 func (h hostFS) Truncate(name string, size int64) error     { return os.Truncate(h.path(name), size) }
 func (h hostFS) ReadDir(name string) ([]fs.DirEntry, error) { return os.ReadDir(h.path(name)) }
 
+func (h hostFS) Mknod(name string, mode fs.FileMode, dev uint64) error {
+	if err := syscall.Mknod(h.path(name), libvos.ModeToLinux(mode), int(dev)); err != nil {
+		return &os.PathError{Op: "mknod", Path: name, Err: err}
+	}
+	return nil
+}
+
+// sized calls get (getxattr, listxattr) once for the size and again
+// with a buffer that large, until the answer fits.
+func sized(op, name string, get func(buf []byte) (int, error)) ([]byte, error) {
+	for {
+		n, err := get(nil)
+		if err != nil {
+			return nil, &os.PathError{Op: op, Path: name, Err: err}
+		}
+		buf := make([]byte, n)
+		m, err := get(buf)
+		if errors.Is(err, unix.ERANGE) {
+			continue // it grew meanwhile
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: op, Path: name, Err: err}
+		}
+		return buf[:m], nil
+	}
+}
+
+func (h hostFS) Getxattr(name, attr string) ([]byte, error) {
+	return sized("getxattr", name, func(buf []byte) (int, error) { return unix.Getxattr(h.path(name), attr, buf) })
+}
+
+func (h hostFS) Setxattr(name, attr string, value []byte, flags int) error {
+	if err := unix.Setxattr(h.path(name), attr, value, flags); err != nil {
+		return &os.PathError{Op: "setxattr", Path: name, Err: err}
+	}
+	return nil
+}
+
+// Listxattr lists the names in order (the host lists them as it stores
+// them).
+func (h hostFS) Listxattr(name string) ([]string, error) {
+	b, err := sized("listxattr", name, func(buf []byte) (int, error) { return unix.Listxattr(h.path(name), buf) })
+	if err != nil {
+		return nil, err
+	}
+	names := []string{}
+	for _, n := range bytes.Split(b, []byte{0}) {
+		if len(n) > 0 {
+			names = append(names, string(n))
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+func (h hostFS) Removexattr(name, attr string) error {
+	if err := unix.Removexattr(h.path(name), attr); err != nil {
+		return &os.PathError{Op: "removexattr", Path: name, Err: err}
+	}
+	return nil
+}
+
+func (h hostFS) Fallocate(name string, mode uint32, off, length int64) error {
+	f, err := os.OpenFile(h.path(name), os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := unix.Fallocate(int(f.Fd()), mode, off, length); err != nil {
+		return &os.PathError{Op: "fallocate", Path: name, Err: err}
+	}
+	return nil
+}
+
 // VOS is an instance's filesystem through libvos; names are relative to
 // o's current directory (newFS typically Chdirs o into a fresh directory,
 // which exercises relative resolution on every call).
@@ -138,12 +229,23 @@ func (v vosFS) OpenFile(name string, flag int, perm fs.FileMode) (File, error) {
 	return f, nil
 }
 
+func (v vosFS) Fallocate(name string, mode uint32, off, length int64) error {
+	f, err := v.OS.OpenFile(name, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Fallocate(mode, off, length)
+}
+
 // Stat is what the cases need of a FileInfo's Sys, from either target.
 type Stat struct {
 	Ino          uint64
 	Nlink        uint32
 	UID, GID     uint32
 	Atime, Mtime time.Time
+	Rdev         uint64
+	Blocks       int64 // 512-byte units
 }
 
 // SysStat extracts Stat from fi.Sys(): a *syscall.Stat_t (os) or a
@@ -153,9 +255,11 @@ func SysStat(t testing.TB, fi fs.FileInfo) Stat {
 	switch s := fi.Sys().(type) {
 	case *syscall.Stat_t:
 		return Stat{Ino: s.Ino, Nlink: uint32(s.Nlink), UID: s.Uid, GID: s.Gid,
-			Atime: time.Unix(s.Atim.Sec, s.Atim.Nsec), Mtime: time.Unix(s.Mtim.Sec, s.Mtim.Nsec)}
+			Atime: time.Unix(s.Atim.Sec, s.Atim.Nsec), Mtime: time.Unix(s.Mtim.Sec, s.Mtim.Nsec),
+			Rdev: s.Rdev, Blocks: s.Blocks}
 	case *libvos.Attr:
-		return Stat{Ino: s.Ino, Nlink: s.Nlink, UID: s.UID, GID: s.GID, Atime: s.Atime, Mtime: s.Mtime}
+		return Stat{Ino: s.Ino, Nlink: s.Nlink, UID: s.UID, GID: s.GID, Atime: s.Atime, Mtime: s.Mtime,
+			Rdev: s.Rdev, Blocks: s.Blocks}
 	}
 	t.Fatalf("%s: unknown Sys() type %T", fi.Name(), fi.Sys())
 	return Stat{}

@@ -117,9 +117,56 @@ func (c *Client) Fsync(ctx context.Context, ino uint64) error {
 	return c.Call(ctx, ipc.OpFSFsync, &ipc.FSFsyncReq{Ino: ino}, nil)
 }
 
+// Fallocate is fallocate(2) of ino (mode: 0, ipc.FallocKeepSize, or
+// ipc.FallocPunchHole|ipc.FallocKeepSize); it counts as a data change.
+func (c *Client) Fallocate(ctx context.Context, ino uint64, mode uint32, off, length int64) (*ipc.Attr, error) {
+	var rep ipc.FSAttrRep
+	req := &ipc.FSFallocateReq{Ino: ino, Mode: mode, Off: off, Len: length}
+	if err := c.callData(ctx, true, ipc.OpFSFallocate, req, &rep); err != nil {
+		return nil, err
+	}
+	return &rep.Attr, nil
+}
+
 // Mkdir creates a directory; mode is already masked by the umask.
 func (c *Client) Mkdir(ctx context.Context, at uint64, path string, mode uint32) (*ipc.Attr, error) {
 	return c.attrCall(ctx, ipc.OpFSMkdir, &ipc.FSMkdirReq{At: at, Path: path, Mode: mode})
+}
+
+// Mknod makes at/path a FIFO, a device node, a socket or an empty regular
+// file; mode (type and permission bits) is already masked by the umask.
+func (c *Client) Mknod(ctx context.Context, at uint64, path string, mode uint32, rdev uint64) (*ipc.Attr, error) {
+	return c.attrCall(ctx, ipc.OpFSMknod, &ipc.FSMknodReq{At: at, Path: path, Mode: mode, Rdev: rdev})
+}
+
+// Getxattr reads the extended attribute name of node.
+func (c *Client) Getxattr(ctx context.Context, node ipc.FSNode, name string) ([]byte, error) {
+	var rep ipc.FSGetxattrRep
+	if err := c.Call(ctx, ipc.OpFSGetxattr, &ipc.FSGetxattrReq{FSNode: node, Name: name}, &rep); err != nil {
+		return nil, err
+	}
+	return rep.Value, nil
+}
+
+// Setxattr sets the extended attribute name of node; flags are
+// ipc.XattrCreate or ipc.XattrReplace.
+func (c *Client) Setxattr(ctx context.Context, node ipc.FSNode, name string, value []byte, flags uint32) (*ipc.Attr, error) {
+	return c.attrCall(ctx, ipc.OpFSSetxattr, &ipc.FSSetxattrReq{FSNode: node, Name: name, Value: value, Flags: flags})
+}
+
+// Listxattr lists the names of node's extended attributes the caller may
+// see, in order.
+func (c *Client) Listxattr(ctx context.Context, node ipc.FSNode) ([]string, error) {
+	var rep ipc.FSListxattrRep
+	if err := c.Call(ctx, ipc.OpFSListxattr, &ipc.FSListxattrReq{FSNode: node}, &rep); err != nil {
+		return nil, err
+	}
+	return rep.Names, nil
+}
+
+// Removexattr removes the extended attribute name of node.
+func (c *Client) Removexattr(ctx context.Context, node ipc.FSNode, name string) (*ipc.Attr, error) {
+	return c.attrCall(ctx, ipc.OpFSRemovexattr, &ipc.FSRemovexattrReq{FSNode: node, Name: name})
 }
 
 // Symlink makes at/path a symbolic link to target.

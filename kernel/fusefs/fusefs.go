@@ -234,9 +234,6 @@ func start(c *ipc.Conn, inst, mountpoint, name string, opts Options) (*Gateway, 
 			Name:          "vos",
 			Debug:         opts.Debug,
 			Logger:        opts.Logger,
-			// The contract has no xattrs: ENOSYS makes the kernel stop
-			// asking (and answer EOPNOTSUPP).
-			DisableXAttrs: true,
 			// A plain readdir is one message per page; READDIRPLUS
 			// would cost one lookup per entry even for a bare ls.
 			DisableReadDirPlus:   true,

@@ -2,6 +2,7 @@ package fusefs
 
 import (
 	"context"
+	"math"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -48,6 +49,7 @@ var (
 	_ = (fs.NodeOpendirHandler)((*node)(nil))
 	_ = (fs.NodeStatfser)((*node)(nil))
 	_ = (fs.NodeAccesser)((*node)(nil))
+	_ = (fs.NodeAllocater)((*node)(nil))
 )
 
 func (n *node) ino() uint64 {
@@ -79,6 +81,7 @@ func fillAttr(a *ipc.Attr, out *fuse.Attr) {
 	out.Size = uint64(a.Size)
 	out.Blocks = uint64(a.Blocks)
 	out.Mode = a.Mode
+	out.Rdev = uint32(a.Rdev)
 	out.Nlink = a.Nlink
 	out.Uid = a.UID
 	out.Gid = a.GID
@@ -297,6 +300,19 @@ func (n *node) Write(ctx context.Context, f fs.FileHandle, data []byte, off int6
 	return uint32(k), 0
 }
 
+// Allocate is fallocate(2) on an open file (the kernel checked it is open
+// for writing), as the caller: modes 0, KEEP_SIZE and
+// PUNCH_HOLE|KEEP_SIZE; the kernel updates its own size and pages.
+func (n *node) Allocate(ctx context.Context, f fs.FileHandle, off, size uint64, mode uint32) syscall.Errno {
+	if off > math.MaxInt64 || size > math.MaxInt64 {
+		return syscall.EFBIG
+	}
+	n.begin()
+	a, err := n.m.as(ctx).Fallocate(noCancel, n.ino(), mode, int64(off), int64(size))
+	n.end(a)
+	return errno(err)
+}
+
 // Flush is close(2): writes are acknowledged only once the server has
 // them, so there is nothing to flush. ENOSYS tells the kernel so for good
 // (it stops sending FLUSH: one round trip less per close).
@@ -322,7 +338,7 @@ func (n *node) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.En
 	})
 }
 
-// makeEntry makes a new name in this directory with mk (mkdir, symlink),
+// makeEntry makes a new name in this directory with mk (mkdir, symlink, mknod),
 // called as the FUSE caller, and returns its inode.
 func (n *node) makeEntry(ctx context.Context, name string, out *fuse.EntryOut, mk func(*fsclient.Client) (*ipc.Attr, error)) (*fs.Inode, syscall.Errno) {
 	done := n.m.expect(n.ino(), name)
@@ -338,25 +354,16 @@ func (n *node) makeEntry(ctx context.Context, name string, out *fuse.EntryOut, m
 	return in, e
 }
 
-// Mknod makes regular files only (as an exclusive create and close): the
-// FS contract has no devices, FIFOs or sockets.
+// Mknod makes a FIFO, a device node, a UNIX socket (bind(2) of a socket
+// on the mount) or an empty regular file; the mode comes masked by the
+// umask. The kernel itself refuses device nodes to callers without
+// CAP_MKNOD; the server refuses them to any caller but root. FUSE's dev is
+// the kernel's 32-bit encoding, which is st_rdev's for every number a
+// kernel dev_t can hold.
 func (n *node) Mknod(ctx context.Context, name string, mode, dev uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	if mode&syscall.S_IFMT != syscall.S_IFREG && mode&syscall.S_IFMT != 0 {
-		return nil, syscall.EOPNOTSUPP
-	}
-	req := ipc.FSOpenReq{At: n.ino(), Path: name, Flags: ipc.O_RDONLY | ipc.O_CREAT | ipc.O_EXCL, Mode: mode & 0o7777}
-	done := n.m.expect(n.ino(), name)
-	rep, err := n.m.as(ctx).Open(noCancel, &req)
-	done(err == nil)
-	if err != nil {
-		return nil, errno(err)
-	}
-	n.m.close(rep.Attr.Ino)
-	in, e := n.child(ctx, &rep.Attr, out)
-	if e == 0 {
-		nodeOf(in).changed(&rep.Attr)
-	}
-	return in, e
+	return n.makeEntry(ctx, name, out, func(c *fsclient.Client) (*ipc.Attr, error) {
+		return c.Mknod(noCancel, n.ino(), name, mode&(ipc.S_IFMT|0o7777), uint64(dev))
+	})
 }
 
 // Unlink removes a name.

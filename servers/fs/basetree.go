@@ -84,10 +84,11 @@ func (s *Server) makeBaseTree(b *BaseTree) error {
 		if ino == 0 {
 			continue // the import has it
 		}
-		if err := s.writeBlocks(ino, 0, []byte(content)); err != nil {
+		blocks, err := s.writeBlocks(ino, 0, []byte(content))
+		if err != nil {
 			return fmt.Errorf("base tree %s: %w", path, err)
 		}
-		if err := s.srv.Commit(recSize, &sizeRec{Ino: ino, Size: int64(len(content)), Time: now}); err != nil {
+		if err := s.srv.Commit(recSize, &sizeRec{Ino: ino, Size: int64(len(content)), Time: now, Blocks: blocks}); err != nil {
 			return err
 		}
 	}

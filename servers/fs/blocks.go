@@ -149,6 +149,17 @@ func (t *batch) wait(ctx context.Context) error {
 // maxBatch bounds the block writes in flight in one batch.
 const maxBatch = 1024
 
+// spill waits for the queued changes once maxBatch of them are in flight,
+// and starts afresh: a long run of changes does not pile up.
+func (t *batch) spill(ctx context.Context) error {
+	if len(t.futures) < maxBatch {
+		return nil
+	}
+	err := t.wait(ctx)
+	t.futures, t.puts = nil, nil
+	return err
+}
+
 // stored lists the blocks of an inode that the store holds.
 func (b *blockStore) stored(ctx context.Context, ino uint64) ([]uint64, error) {
 	prefix := b.prefix + strconv.FormatUint(ino, 16) + "."

@@ -169,10 +169,13 @@ func (s *Server) write(c *srv.Call, r *ipc.FSWriteReq) (*ipc.FSWriteRep, error) 
 		off = size
 	}
 	end := off + int64(len(r.Data))
+	var stored []blockLen
 	if len(r.Data) > 0 {
-		if err := s.writeBlocks(r.Ino, off, r.Data); err != nil {
+		if stored, err = s.writeBlocks(r.Ino, off, r.Data); err != nil {
 			return nil, &ipc.Error{Errno: ipc.EIO, Msg: err.Error()}
 		}
+	} else {
+		end = size // as Linux: writing nothing does not extend the file
 	}
 	sv.Lock()
 	defer sv.Unlock()
@@ -180,7 +183,7 @@ func (s *Server) write(c *srv.Call, r *ipc.FSWriteReq) (*ipc.FSWriteRep, error) 
 		return nil, ipc.ENOENT
 	}
 	// As Linux, a write by anyone but root clears set-user/group-ID.
-	rec := &sizeRec{Ino: r.Ino, Size: max(size, end), Time: now(),
+	rec := &sizeRec{Ino: r.Ino, Size: max(size, end), Time: now(), Blocks: stored,
 		KillSUID: cred.UID != 0 && mode&(ipc.S_ISUID|ipc.S_ISGID) != 0}
 	if err := c.Commit(recSize, rec); err != nil {
 		return nil, err
@@ -191,12 +194,14 @@ func (s *Server) write(c *srv.Call, r *ipc.FSWriteReq) (*ipc.FSWriteRep, error) 
 }
 
 // writeBlocks stores data at off: whole blocks as they are, partial ones
-// merged with what they held. Precondition: the inode's I/O lock is held
-// (for writing).
-func (s *Server) writeBlocks(ino uint64, off int64, data []byte) error {
+// merged with what they held. It returns the blocks it stored, with their
+// lengths, for the record that makes them visible. Precondition: the
+// inode's I/O lock is held (for writing).
+func (s *Server) writeBlocks(ino uint64, off int64, data []byte) ([]blockLen, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	b := s.blocks.batch()
+	var stored []blockLen
 	for pos := int64(0); pos < int64(len(data)); {
 		blk := uint64((off + pos) / BlockSize)
 		start := int64(blk) * BlockSize
@@ -208,18 +213,19 @@ func (s *Server) writeBlocks(ino uint64, off int64, data []byte) error {
 		} else {
 			old, err := s.blocks.get(ctx, ino, blk)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			block = make([]byte, max(int64(len(old)), in+n))
 			copy(block, old)
 			copy(block[in:], data[pos:pos+n])
 		}
 		if err := b.put(ino, blk, block); err != nil {
-			return err
+			return nil, err
 		}
+		stored = append(stored, blockLen{blk, uint32(len(block))})
 		pos += n
 	}
-	return b.wait(ctx)
+	return stored, b.wait(ctx)
 }
 
 // truncate sets a regular file's size; shrinking clears the store past the
@@ -310,11 +316,8 @@ func (s *Server) clear(p pending) error {
 			if err := b.del(p.Ino, k); err != nil {
 				return err
 			}
-			if len(b.futures) >= maxBatch {
-				if err := b.wait(ctx); err != nil {
-					return err
-				}
-				b = s.blocks.batch()
+			if err := b.spill(ctx); err != nil {
+				return err
 			}
 		}
 		if err := b.wait(ctx); err != nil {

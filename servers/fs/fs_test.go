@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 
@@ -223,6 +225,8 @@ func TestPermissions(t *testing.T) {
 		{"unlink another's file in a sticky dir", ipc.OpFSUnlink, &ipc.FSUnlinkReq{Path: "/tmp/roots"}, syscall.EPERM},
 		{"create in a sticky 1777 dir", ipc.OpFSOpen, &ipc.FSOpenReq{Path: "/tmp/mine", Flags: ipc.O_CREAT | ipc.O_WRONLY, Mode: 0o644}, nil},
 		{"unlink own file in a sticky dir", ipc.OpFSUnlink, &ipc.FSUnlinkReq{Path: "/tmp/mine"}, nil},
+		{"mknod of a device", ipc.OpFSMknod, &ipc.FSMknodReq{Path: "/tmp/null", Mode: ipc.S_IFCHR | 0o666, Rdev: 0x103}, syscall.EPERM},
+		{"mknod of a FIFO", ipc.OpFSMknod, &ipc.FSMknodReq{Path: "/tmp/fifo", Mode: ipc.S_IFIFO | 0o644}, nil},
 	}
 	for _, tc := range cases {
 		err := user.call(tc.op, tc.req, nil)
@@ -248,6 +252,7 @@ func TestImport(t *testing.T) {
 	must(os.MkdirAll(filepath.Join(dir, "etc", "sub"), 0o750))
 	must(os.WriteFile(filepath.Join(dir, "etc", "motd"), []byte("welcome\n"), 0o640))
 	must(os.Symlink("motd", filepath.Join(dir, "etc", "link")))
+	must(syscall.Mkfifo(filepath.Join(dir, "etc", "fifo"), 0o640))
 	f, _ := setup(t, "name: t\nfilesystem: {import: "+dir+"}\n")
 	a := f.stat("/etc/link")
 	if string(f.readAll(a.Ino, a.Size)) != "welcome\n" || a.Mode != ipc.S_IFREG|0o640 {
@@ -255,6 +260,46 @@ func TestImport(t *testing.T) {
 	}
 	if d := f.stat("/etc/sub"); !d.IsDir() || d.Mode&0o777 != 0o750 {
 		t.Errorf("imported dir %+v", d)
+	}
+	if p := f.stat("/etc/fifo"); p.Mode != ipc.S_IFIFO|0o640 {
+		t.Errorf("imported FIFO %+v", p)
+	}
+}
+
+// TestSpecialFilesReplay: FIFOs, device nodes (with their numbers) and
+// sockets come back from the journal as they were.
+func TestSpecialFilesReplay(t *testing.T) {
+	f, crash := setup(t, "name: t\n")
+	want := map[string]ipc.Attr{}
+	for name, req := range map[string]*ipc.FSMknodReq{
+		"/fifo": {Mode: ipc.S_IFIFO | 0o644},
+		"/chr":  {Mode: ipc.S_IFCHR | 0o600, Rdev: 0x103},
+		"/blk":  {Mode: ipc.S_IFBLK | 0o660, Rdev: 0x700},
+		"/sock": {Mode: ipc.S_IFSOCK | 0o755, Rdev: 0x103}, // the number is a device's only
+		"/reg":  {Mode: 0o644},
+	} {
+		req.Path = name
+		var rep ipc.FSAttrRep
+		f.must(ipc.OpFSMknod, req, &rep)
+		want[name] = rep.Attr
+	}
+	if a := want["/sock"]; a.Rdev != 0 || a.Mode != ipc.S_IFSOCK|0o755 {
+		t.Errorf("socket %+v", a)
+	}
+	if a := want["/reg"]; a.Mode != ipc.S_IFREG|0o644 {
+		t.Errorf("mknod of a regular file %+v", a)
+	}
+	if err := f.call(ipc.OpFSOpen, &ipc.FSOpenReq{Path: "/chr", Flags: ipc.O_RDONLY}, nil); !errors.Is(err, syscall.EACCES) {
+		t.Errorf("open of a device node: %v, want EACCES (nodev)", err)
+	}
+	if err := f.call(ipc.OpFSOpen, &ipc.FSOpenReq{Path: "/fifo", Flags: ipc.O_RDONLY}, nil); !errors.Is(err, syscall.EOPNOTSUPP) {
+		t.Errorf("open of a FIFO through the server: %v, want EOPNOTSUPP", err)
+	}
+	crash("fs")
+	for name, a := range want {
+		if got := f.stat(name); got != a {
+			t.Errorf("%s after restart: %+v, was %+v", name, got, a)
+		}
 	}
 }
 
@@ -265,4 +310,108 @@ func firstDiff(a, b []byte) int {
 		}
 	}
 	return min(len(a), len(b))
+}
+
+// TestXattrRules: who may read, set and list which namespace, the bounds,
+// and the attributes after a restart.
+func TestXattrRules(t *testing.T) {
+	f, crash := setup(t, "name: t\n")
+	user := fsc{t: t, c: f.c.WithCred(&ipc.Cred{UID: 1000, GID: 1000})}
+	f.create("/f", nil)
+	node := ipc.FSNode{Path: "/f"}
+	for name, v := range map[string]string{"user.u": "u", "trusted.t": "t", "security.s": "s"} {
+		f.must(ipc.OpFSSetxattr, &ipc.FSSetxattrReq{FSNode: node, Name: name, Value: []byte(v)}, nil)
+	}
+	f.must(ipc.OpFSMkdir, &ipc.FSMkdirReq{Path: "/sticky", Mode: 0o1777}, nil)
+	f.must(ipc.OpFSSetattr, &ipc.FSSetattrReq{Path: "/sticky", Valid: ipc.SetMode, Mode: 0o1777}, nil)
+	cases := []struct {
+		name string
+		op   ipc.Op
+		req  any
+		want error
+	}{
+		{"read user.* of a 0644 file", ipc.OpFSGetxattr, &ipc.FSGetxattrReq{FSNode: node, Name: "user.u"}, nil},
+		{"set user.* without write permission", ipc.OpFSSetxattr, &ipc.FSSetxattrReq{FSNode: node, Name: "user.u"}, syscall.EACCES},
+		{"read trusted.*", ipc.OpFSGetxattr, &ipc.FSGetxattrReq{FSNode: node, Name: "trusted.t"}, syscall.ENODATA},
+		{"set trusted.*", ipc.OpFSSetxattr, &ipc.FSSetxattrReq{FSNode: node, Name: "trusted.x"}, syscall.EPERM},
+		{"remove trusted.*", ipc.OpFSRemovexattr, &ipc.FSRemovexattrReq{FSNode: node, Name: "trusted.t"}, syscall.EPERM},
+		{"read security.*", ipc.OpFSGetxattr, &ipc.FSGetxattrReq{FSNode: node, Name: "security.s"}, nil},
+		{"set security.*", ipc.OpFSSetxattr, &ipc.FSSetxattrReq{FSNode: node, Name: "security.x"}, syscall.EPERM},
+		{"set user.* of another's sticky directory", ipc.OpFSSetxattr, &ipc.FSSetxattrReq{FSNode: ipc.FSNode{Path: "/sticky"}, Name: "user.x"}, syscall.EPERM},
+		{"set system.posix_acl_access", ipc.OpFSSetxattr, &ipc.FSSetxattrReq{FSNode: node, Name: "system.posix_acl_access"}, syscall.EOPNOTSUPP},
+	}
+	for _, tc := range cases {
+		err := user.call(tc.op, tc.req, nil)
+		if (tc.want == nil) != (err == nil) || tc.want != nil && !errors.Is(err, tc.want) {
+			t.Errorf("uid 1000: %s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	var l ipc.FSListxattrRep
+	user.must(ipc.OpFSListxattr, &ipc.FSListxattrReq{FSNode: node}, &l)
+	if want := []string{"security.s", "user.u"}; !slices.Equal(l.Names, want) {
+		t.Errorf("uid 1000 lists %q, want %q (trusted.* hidden)", l.Names, want)
+	}
+	// Bounds: a value of exactly 64 KiB is fine; an inode's total is bounded.
+	max := make([]byte, ipc.XattrSizeMax)
+	f.must(ipc.OpFSSetxattr, &ipc.FSSetxattrReq{FSNode: node, Name: "user.max", Value: max}, nil)
+	var err error
+	for i := 0; i < 20 && err == nil; i++ {
+		err = f.call(ipc.OpFSSetxattr, &ipc.FSSetxattrReq{FSNode: node, Name: fmt.Sprintf("user.fill%d", i), Value: max}, nil)
+	}
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Errorf("filling an inode's attributes: %v, want ENOSPC", err)
+	}
+	before := f.stat("/f")
+	crash("fs")
+	if after := f.stat("/f"); after != before {
+		t.Errorf("after restart %+v, was %+v", after, before)
+	}
+	var g ipc.FSGetxattrRep
+	f.must(ipc.OpFSGetxattr, &ipc.FSGetxattrReq{FSNode: node, Name: "trusted.t"}, &g)
+	if string(g.Value) != "t" {
+		t.Errorf("trusted.t after restart: %q", g.Value)
+	}
+	f.must(ipc.OpFSGetxattr, &ipc.FSGetxattrReq{FSNode: node, Name: "user.max"}, &g)
+	if len(g.Value) != ipc.XattrSizeMax {
+		t.Errorf("user.max after restart: %d bytes", len(g.Value))
+	}
+}
+
+// TestBlocksReplay: st_blocks (stored blocks, in 4 KiB units) after
+// writes, a preallocation, a punched hole and a truncate is what a
+// restarted server computes from the journal.
+func TestBlocksReplay(t *testing.T) {
+	f, crash := setup(t, "name: t\n")
+	a := f.create("/f", bytes.Repeat([]byte("x"), 300<<10)) // 128+128+44 KiB
+	if a.Blocks != 600 {
+		t.Errorf("300 KiB written: %d blocks, want 600", a.Blocks)
+	}
+	var r ipc.FSAttrRep
+	f.must(ipc.OpFSFallocate, &ipc.FSFallocateReq{Ino: a.Ino, Mode: ipc.FallocKeepSize, Off: 0, Len: 1 << 20}, &r)
+	if r.Attr.Size != 300<<10 || r.Attr.Blocks != 2048 {
+		t.Errorf("after KEEP_SIZE of 1 MiB: %+v", r.Attr)
+	}
+	f.must(ipc.OpFSFallocate, &ipc.FSFallocateReq{Ino: a.Ino, Mode: ipc.FallocPunchHole | ipc.FallocKeepSize, Off: 128 << 10, Len: 128 << 10}, &r)
+	if r.Attr.Blocks != 2048-256 {
+		t.Errorf("after punching one block: %d blocks", r.Attr.Blocks)
+	}
+	if err := f.call(ipc.OpFSFallocate, &ipc.FSFallocateReq{Ino: a.Ino, Mode: 0x10, Off: 0, Len: 1}, nil); !errors.Is(err, syscall.EOPNOTSUPP) {
+		t.Errorf("ZERO_RANGE: %v, want EOPNOTSUPP", err)
+	}
+	g := f.create("/g", []byte("tiny"))
+	f.must(ipc.OpFSSetattr, &ipc.FSSetattrReq{Path: "/f", Valid: ipc.SetSize, Size: 200 << 10}, nil)
+	before := []ipc.Attr{f.stat("/f"), f.stat("/g")}
+	if before[0].Blocks != 256 || g.Blocks != 8 {
+		t.Errorf("after truncating to 200 KiB: %d blocks (want 256: block 0 only, block 1 was punched); tiny file %d (want 8)", before[0].Blocks, g.Blocks)
+	}
+	crash("fs")
+	if after := []ipc.Attr{f.stat("/f"), f.stat("/g")}; !slices.Equal(after, before) {
+		t.Errorf("after restart %+v, was %+v", after, before)
+	}
+	got := f.readAll(a.Ino, 200<<10)
+	want := bytes.Repeat([]byte("x"), 200<<10)
+	clear(want[128<<10:])
+	if !bytes.Equal(got, want) {
+		t.Errorf("content after punch, truncate and restart differs at %d", firstDiff(got, want))
+	}
 }

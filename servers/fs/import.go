@@ -12,7 +12,8 @@ import (
 )
 
 // importTree copies a host folder into the (empty) tree at first boot,
-// keeping modes, owners, times and symbolic links. Hard links on the host
+// keeping modes, owners, times, symbolic links, FIFOs, sockets and device
+// nodes (with their numbers). Hard links on the host
 // become separate files. Precondition: the state lock is held (Boot).
 func (s *Server) importTree(root string) error {
 	sv := s.srv
@@ -56,8 +57,13 @@ func (s *Server) importTree(root string) error {
 				rec.Mode = ipc.S_IFLNK | 0o777
 			case info.Mode().IsRegular():
 				rec.Mode = ipc.S_IFREG | perm
+			case st != nil: // FIFOs, sockets, device nodes: the node only
+				rec.Mode = st.Mode&ipc.S_IFMT | perm
+				if t := rec.Mode & ipc.S_IFMT; t == ipc.S_IFCHR || t == ipc.S_IFBLK {
+					rec.Rdev = st.Rdev
+				}
 			default:
-				return nil // devices, sockets, fifos: not imported
+				return nil
 			}
 			if err := sv.Commit(recCreate, rec); err != nil {
 				return err
@@ -88,12 +94,15 @@ func (s *Server) importData(path string, ino uint64, mtime int64) error {
 	defer f.Close()
 	buf := make([]byte, ipc.MaxIO)
 	var off int64
+	var stored []blockLen
 	for {
 		n, err := io.ReadFull(f, buf)
 		if n > 0 {
-			if werr := s.writeBlocks(ino, off, append([]byte(nil), buf[:n]...)); werr != nil {
+			blocks, werr := s.writeBlocks(ino, off, append([]byte(nil), buf[:n]...))
+			if werr != nil {
 				return fmt.Errorf("import %s: %w", path, werr)
 			}
+			stored = append(stored, blocks...)
 			off += int64(n)
 		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
@@ -106,5 +115,5 @@ func (s *Server) importData(path string, ino uint64, mtime int64) error {
 	if off == 0 {
 		return nil
 	}
-	return s.srv.Commit(recSize, &sizeRec{Ino: ino, Size: off, Time: mtime})
+	return s.srv.Commit(recSize, &sizeRec{Ino: ino, Size: off, Time: mtime, Blocks: stored})
 }

@@ -6,7 +6,7 @@ import (
 	"github.com/vos-os/vos/ipc"
 )
 
-// inode is one file, directory or symbolic link. Its exported fields are
+// inode is one file, directory, symbolic link, FIFO, device or socket. Its exported fields are
 // the journaled state (snapshots encode them); the others are caches.
 type inode struct {
 	Ino     uint64
@@ -20,10 +20,16 @@ type inode struct {
 	Ctime   int64
 	Gen     uint64
 	Target  string            `msgpack:",omitempty"` // symbolic link
+	Rdev    uint64            `msgpack:",omitempty"` // device node: its number
 	Entries map[string]uint64 `msgpack:",omitempty"` // directory: name -> inode
 	Parent  uint64            `msgpack:",omitempty"` // directory: its ".."
+	Xattrs  map[string][]byte `msgpack:",omitempty"` // extended attributes
+	// Stored says which blocks of a regular file the block store holds,
+	// and how many bytes each: what st_blocks counts.
+	Stored map[uint64]uint32 `msgpack:",omitempty"`
 
 	sorted []string // directory names in order; nil when stale
+	alloc  int64    // Stored in allocation units, in bytes (see allocated)
 }
 
 func (in *inode) isDir() bool  { return in.Mode&ipc.S_IFMT == ipc.S_IFDIR }
@@ -33,8 +39,70 @@ func (in *inode) isLink() bool { return in.Mode&ipc.S_IFMT == ipc.S_IFLNK }
 func (in *inode) attr() ipc.Attr {
 	return ipc.Attr{
 		Ino: in.Ino, Mode: in.Mode, Nlink: in.Nlink, UID: in.UID, GID: in.GID,
-		Size: in.Size, Blocks: (in.Size + 511) / 512,
+		Size: in.Size, Blocks: in.alloc / 512, Rdev: in.Rdev,
 		Atime: in.Atime, Mtime: in.Mtime, Ctime: in.Ctime, Gen: in.Gen,
+	}
+}
+
+// AllocUnit is the unit st_blocks counts a stored block's bytes in: the
+// block size statfs reports. A file's blocks hold only the bytes written or
+// allocated (a small file's only block is small), so a stored block counts
+// its bytes rounded up to this unit; holes count nothing.
+const AllocUnit = 4096
+
+func allocated(n uint32) int64 { return (int64(n) + AllocUnit - 1) / AllocUnit * AllocUnit }
+
+// setStored records that block blk holds n bytes (none: it is gone).
+func (in *inode) setStored(blk uint64, n uint32) {
+	if old, ok := in.Stored[blk]; ok {
+		in.alloc -= allocated(old)
+		delete(in.Stored, blk)
+	}
+	if n == 0 {
+		if len(in.Stored) == 0 {
+			in.Stored = nil
+		}
+		return
+	}
+	if in.Stored == nil {
+		in.Stored = map[uint64]uint32{}
+	}
+	in.Stored[blk] = n
+	in.alloc += allocated(n)
+}
+
+// storedEnd is the offset after the last stored byte.
+func (in *inode) storedEnd() int64 {
+	var end int64
+	for blk, n := range in.Stored {
+		end = max(end, int64(blk)*BlockSize+int64(n))
+	}
+	return end
+}
+
+// cutStored forgets what the store holds at or past size.
+func (in *inode) cutStored(size int64) {
+	for blk, n := range in.Stored {
+		if start := int64(blk) * BlockSize; start+int64(n) > size {
+			in.setStored(blk, uint32(max(size-start, 0)))
+		}
+	}
+}
+
+// markDense records [from, to) as stored: what records made before
+// blocks were recorded (state version 0) wrote.
+func (in *inode) markDense(from, to int64) {
+	for blk := uint64(from / BlockSize); int64(blk)*BlockSize < to; blk++ {
+		n := uint32(min(to-int64(blk)*BlockSize, BlockSize))
+		in.setStored(blk, max(n, in.Stored[blk]))
+	}
+}
+
+// recount recomputes the allocation cache (after a snapshot's decode).
+func (in *inode) recount() {
+	in.alloc = 0
+	for _, n := range in.Stored {
+		in.alloc += allocated(n)
 	}
 }
 

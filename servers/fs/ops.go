@@ -175,7 +175,7 @@ func newOwner(cred *ipc.Cred, dir *inode, mode uint32) (uid, gid, m uint32) {
 
 // create commits a new inode named f.name in f.dir. Precondition: the
 // state lock is held for writing.
-func (s *Server) create(c *srv.Call, cred *ipc.Cred, f found, mode uint32, target string) (*inode, error) {
+func (s *Server) create(c *srv.Call, cred *ipc.Cred, f found, mode uint32, target string, rdev uint64) (*inode, error) {
 	if f.dir == nil {
 		return nil, ipc.EEXIST
 	}
@@ -188,7 +188,7 @@ func (s *Server) create(c *srv.Call, cred *ipc.Cred, f found, mode uint32, targe
 	uid, gid, mode := newOwner(cred, f.dir, mode)
 	ino := s.st.NextIno
 	if err := c.Commit(recCreate, &createRec{Parent: f.dir.Ino, Name: f.name, Ino: ino, Mode: mode,
-		UID: uid, GID: gid, Target: target, Time: now()}); err != nil {
+		UID: uid, GID: gid, Target: target, Rdev: rdev, Time: now()}); err != nil {
 		return nil, err
 	}
 	s.notify(ipc.FSEventEntry, f.dir, f.name)
@@ -220,7 +220,7 @@ func (s *Server) open(c *srv.Call, r *ipc.FSOpenReq) (*ipc.FSOpenRep, error) {
 	case in == nil && f.slash:
 		err = ipc.EISDIR
 	case in == nil:
-		in, err = s.create(c, cred, f, ipc.S_IFREG|r.Mode&0o7777, "")
+		in, err = s.create(c, cred, f, ipc.S_IFREG|r.Mode&0o7777, "", 0)
 		created = true
 	case creat && excl:
 		err = ipc.EEXIST
@@ -240,6 +240,8 @@ func (s *Server) open(c *srv.Call, r *ipc.FSOpenReq) (*ipc.FSOpenRep, error) {
 		}
 		if !can(cred, in, want) {
 			err = ipc.EACCES
+		} else if !in.isReg() && !in.isDir() {
+			err = openSpecial(in)
 		}
 	}
 	if err != nil {
@@ -325,7 +327,7 @@ func (s *Server) mkdir(c *srv.Call, r *ipc.FSMkdirReq) (*ipc.FSAttrRep, error) {
 	if f.in != nil {
 		return nil, ipc.EEXIST
 	}
-	in, err := s.create(c, cred, f, ipc.S_IFDIR|r.Mode&0o7777, "")
+	in, err := s.create(c, cred, f, ipc.S_IFDIR|r.Mode&0o7777, "", 0)
 	if err != nil {
 		return nil, err
 	}
@@ -356,7 +358,7 @@ func (s *Server) symlink(c *srv.Call, r *ipc.FSSymlinkReq) (*ipc.FSAttrRep, erro
 	if f.slash {
 		return nil, ipc.ENOENT
 	}
-	in, err := s.create(c, cred, f, ipc.S_IFLNK|0o777, r.Target)
+	in, err := s.create(c, cred, f, ipc.S_IFLNK|0o777, r.Target, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -688,26 +690,32 @@ func (s *Server) readdir(c *srv.Call, r *ipc.FSReaddirReq) (*ipc.FSReaddirRep, e
 // nominalBytes is the capacity statfs reports when JetStream sets no limit.
 const nominalBytes = 1 << 40
 
-// statfs reports this instance's own usage (the bytes of its files)
-// against the account's JetStream limit, or a nominal terabyte.
-func (s *Server) statfs(c *srv.Call, _ *ipc.FSStatfsReq) (*ipc.FSStatfsRep, error) {
+// space is the instance's capacity (the account's JetStream limit, or a
+// nominal terabyte) and what its files' stored blocks take of it, counted
+// as st_blocks counts them.
+func (s *Server) space(sv *srv.Server) (total, used int64) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	total := int64(nominalBytes)
-	if info, err := c.Server().Config().JS.AccountInfo(ctx); err == nil && info.Limits.MaxStore > 0 {
+	total = nominalBytes
+	if info, err := sv.Config().JS.AccountInfo(ctx); err == nil && info.Limits.MaxStore > 0 {
 		total = info.Limits.MaxStore
 	}
-	sv := c.Server()
 	sv.RLock()
-	var used int64
+	defer sv.RUnlock()
 	for _, in := range s.st.Inodes {
-		if in.isReg() {
-			used += (in.Size + BlockSize - 1) / BlockSize * BlockSize
-		}
+		used += in.alloc
 	}
+	return total, used
+}
+
+// statfs reports this instance's own usage against its capacity.
+func (s *Server) statfs(c *srv.Call, _ *ipc.FSStatfsReq) (*ipc.FSStatfsRep, error) {
+	sv := c.Server()
+	total, used := s.space(sv)
+	sv.RLock()
 	files := uint64(len(s.st.Inodes))
 	sv.RUnlock()
-	const bsize = 4096
+	const bsize = AllocUnit
 	free := max(total-used, 0)
 	return &ipc.FSStatfsRep{Bsize: bsize, Blocks: uint64(total / bsize), Bfree: uint64(free / bsize),
 		Files: 1 << 32, Ffree: 1<<32 - files, NameMax: ipc.NameMax}, nil

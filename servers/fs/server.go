@@ -1,5 +1,5 @@
 // Package fs is the FS server: one tree per instance, with directories,
-// regular files, symbolic links, hard links, modes, owners, times, POSIX
+// regular files, symbolic links, FIFOs, device nodes, sockets, hard links, modes, owners, times, POSIX
 // rename and unlink semantics and Linux's permission checks.
 //
 // Metadata lives in memory and changes only through journal records (see
@@ -99,7 +99,7 @@ func (s *Server) Open(sv *srv.Server) error { return s.attach(sv) }
 // Precondition (srv.Booter): the state lock is held.
 func (s *Server) Boot(sv *srv.Server) error {
 	now := time.Now().UnixNano()
-	if err := sv.Commit(recCreate, &createRec{Ino: ipc.RootIno, Mode: ipc.S_IFDIR | 0o755, Time: now}); err != nil {
+	if err := sv.Commit(recCreate, &createRec{Ino: ipc.RootIno, Mode: ipc.S_IFDIR | 0o755, Time: now, Version: stateVersion}); err != nil {
 		return err
 	}
 	if s.opts.Import != "" {
@@ -135,7 +135,8 @@ func (s *Server) Table() *srv.Table {
 	srv.Handle(t, ipc.OpFSLookup, srv.Process, srv.Supported, "", s.lookup)
 	srv.Handle(t, ipc.OpFSGetattr, srv.Process, srv.Supported, "", s.getattr)
 	srv.Handle(t, ipc.OpFSSetattr, srv.Process, srv.Supported, "", s.setattr)
-	srv.Handle(t, ipc.OpFSOpen, srv.Process, srv.Supported, "", s.open)
+	srv.Handle(t, ipc.OpFSOpen, srv.Process, srv.Partial,
+		"a FIFO: EOPNOTSUPP (its I/O is the kernel's, through the mount); a device: EACCES (nodev); a socket: ENXIO", s.open)
 	srv.Handle(t, ipc.OpFSClose, srv.Process, srv.Supported, "", s.close)
 	srv.Handle(t, ipc.OpFSRead, srv.Process, srv.Supported, "", s.read)
 	srv.Handle(t, ipc.OpFSWrite, srv.Process, srv.Supported, "", s.write)
@@ -150,6 +151,14 @@ func (s *Server) Table() *srv.Table {
 	srv.Handle(t, ipc.OpFSStatfs, srv.Process, srv.Partial, "capacity is nominal unless JetStream has a storage limit", s.statfs)
 	srv.Handle(t, ipc.OpFSAccess, srv.Process, srv.Supported, "", s.access)
 	srv.Handle(t, ipc.OpFSFsync, srv.Process, srv.Supported, "every reply is durable already", s.fsync)
+	const xattrNote = "user.*, trusted.* (root only), security.* (root sets); system.* (POSIX ACLs) and others: EOPNOTSUPP"
+	srv.Handle(t, ipc.OpFSGetxattr, srv.Process, srv.Partial, xattrNote, s.getxattr)
+	srv.Handle(t, ipc.OpFSSetxattr, srv.Process, srv.Partial, xattrNote, s.setxattr)
+	srv.Handle(t, ipc.OpFSListxattr, srv.Process, srv.Supported, "trusted.* listed to root only", s.listxattr)
+	srv.Handle(t, ipc.OpFSRemovexattr, srv.Process, srv.Partial, xattrNote, s.removexattr)
+	srv.Handle(t, ipc.OpFSFallocate, srv.Process, srv.Partial,
+		"modes 0, KEEP_SIZE and PUNCH_HOLE|KEEP_SIZE; ZERO_RANGE, COLLAPSE_RANGE, INSERT_RANGE, UNSHARE_RANGE: EOPNOTSUPP", s.fallocate)
+	srv.Handle(t, ipc.OpFSMknod, srv.Process, srv.Supported, "device nodes are stored with their numbers, never opened (nodev)", s.mknod)
 	return t
 }
 
@@ -168,6 +177,12 @@ func (s *Server) Restore(data []byte) error {
 	if st.Pending == nil {
 		st.Pending = map[uint64]pending{}
 	}
+	for _, in := range st.Inodes {
+		if st.Version == 0 && in.isReg() && in.Stored == nil && in.Size > 0 {
+			in.markDense(0, in.Size) // made before blocks were recorded
+		}
+		in.recount()
+	}
 	s.st = st
 	return nil
 }
@@ -176,7 +191,7 @@ func (s *Server) Restore(data []byte) error {
 func (s *Server) Size() int64 {
 	n := int64(len(s.st.Inodes)) * 160
 	for _, in := range s.st.Inodes {
-		n += int64(len(in.Entries))*48 + int64(len(in.Target))
+		n += int64(len(in.Entries))*48 + int64(len(in.Target)) + int64(in.xattrBytes())
 	}
 	return n
 }

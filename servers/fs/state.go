@@ -18,6 +18,7 @@ const (
 	recCleared                  // the block store no longer holds bytes past Upto
 	recReap                     // an unlinked inode's last close: forget it
 	recAtime                    // a read's access time (relatime)
+	recXattr                    // an extended attribute set or removed
 )
 
 type createRec struct {
@@ -28,7 +29,22 @@ type createRec struct {
 	UID    uint32
 	GID    uint32
 	Target string
+	Rdev   uint64 `msgpack:",omitempty"` // a device node's number
 	Time   int64
+	// Version, in the root's record only, is the state's format: 1 when
+	// size records carry the blocks they store (stateVersion).
+	Version int `msgpack:",omitempty"`
+}
+
+// stateVersion is the format new trees are made in: size records say
+// which blocks they store. A tree of version 0 takes a write that says
+// nothing as storing every byte it added.
+const stateVersion = 1
+
+// blockLen is one block a change leaves stored, with its length.
+type blockLen struct {
+	Blk uint64
+	N   uint32
 }
 
 type linkRec struct {
@@ -72,6 +88,10 @@ type sizeRec struct {
 	Time      int64 // mtime and ctime
 	KillSUID  bool  // a write by a non-root caller clears set-user/group-ID
 	Truncated bool  // truncate: clear the store past Size
+	// Blocks are the blocks the change stored (written, allocated,
+	// zeroed), Drop those it removed (a punched hole).
+	Blocks []blockLen `msgpack:",omitempty"`
+	Drop   []uint64   `msgpack:",omitempty"`
 }
 
 type clearedRec struct {
@@ -98,6 +118,7 @@ type state struct {
 	Inodes  map[uint64]*inode
 	NextIno uint64
 	Pending map[uint64]pending // by inode
+	Version int                // the tree's format (stateVersion)
 }
 
 func newState() *state {
@@ -123,6 +144,8 @@ func (s *Server) NewRecord(kind uint8) any {
 		return new(clearedRec)
 	case recReap, recAtime:
 		return new(inoRec)
+	case recXattr:
+		return new(xattrRec)
 	}
 	return nil
 }
@@ -138,7 +161,7 @@ func (s *Server) Apply(kind uint8, rec any) error {
 			return fmt.Errorf("create of inode %d which exists", r.Ino)
 		}
 		in := &inode{Ino: r.Ino, Mode: r.Mode, UID: r.UID, GID: r.GID, Nlink: 1,
-			Atime: r.Time, Mtime: r.Time, Ctime: r.Time, Gen: 1, Target: r.Target}
+			Atime: r.Time, Mtime: r.Time, Ctime: r.Time, Gen: 1, Target: r.Target, Rdev: r.Rdev}
 		if in.isLink() {
 			in.Size = int64(len(r.Target))
 		}
@@ -148,6 +171,7 @@ func (s *Server) Apply(kind uint8, rec any) error {
 		if r.Parent == 0 { // the root
 			in.Nlink, in.Parent = 2, r.Ino
 			st.Inodes[r.Ino] = in
+			st.Version = r.Version
 			return nil
 		}
 		dir := st.Inodes[r.Parent]
@@ -216,8 +240,20 @@ func (s *Server) Apply(kind uint8, rec any) error {
 		if in == nil {
 			return fmt.Errorf("size of missing inode %d", r.Ino)
 		}
-		if r.Truncated && r.Size < in.Size {
-			s.addPending(r.Ino, r.Size, in.Size)
+		if r.Truncated {
+			// Preallocated blocks past the end go too, as on Linux.
+			if end := max(in.Size, in.storedEnd()); r.Size < end {
+				s.addPending(r.Ino, r.Size, end)
+			}
+			in.cutStored(r.Size)
+		} else if r.Blocks == nil && st.Version == 0 && r.Size > in.Size {
+			in.markDense(in.Size, r.Size)
+		}
+		for _, b := range r.Blocks {
+			in.setStored(b.Blk, b.N)
+		}
+		for _, blk := range r.Drop {
+			in.setStored(blk, 0)
 		}
 		in.Size = r.Size
 		in.Mtime, in.Ctime = r.Time, r.Time
@@ -242,6 +278,13 @@ func (s *Server) Apply(kind uint8, rec any) error {
 		if in := st.Inodes[r.Ino]; in != nil {
 			in.Atime = r.Time
 		}
+	case recXattr:
+		r := rec.(*xattrRec)
+		in := st.Inodes[r.Ino]
+		if in == nil {
+			return fmt.Errorf("xattr of missing inode %d", r.Ino)
+		}
+		applyXattr(in, r)
 	default:
 		return fmt.Errorf("unknown record kind %d", kind)
 	}
@@ -275,8 +318,8 @@ func (s *Server) dropLink(dir, in *inode, t int64, orphan bool) {
 
 // forget deletes an inode; its blocks become a pending clear.
 func (s *Server) forget(in *inode) {
-	if in.isReg() && in.Size > 0 {
-		s.addPending(in.Ino, 0, in.Size)
+	if end := max(in.Size, in.storedEnd()); in.isReg() && end > 0 {
+		s.addPending(in.Ino, 0, end)
 	}
 	delete(s.st.Inodes, in.Ino)
 }
