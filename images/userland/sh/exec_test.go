@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -173,7 +174,7 @@ func TestExec(t *testing.T) {
 		in.check(`X=1 sh -c 'echo "[$X]"'; echo "[$X]"`, "[1]\n[]\n", "", 0)
 		in.check(`export E=exp; L=local; sh -c 'echo "$E[$L]"'`, "exp[]\n", "", 0)
 		in.check(`unset HOME; cd; pwd; echo ${HOME:-nohome}`, "/\nnohome\n", "", 0)
-		in.check("echo ${U:?needs a value}; echo not reached", "", "sh: U: needs a value\n", 1)
+		in.check("echo ${U:?needs a value}; echo not reached", "", "U: needs a value\n", 1)
 		in.check(`set -- x y; echo $#; shift; echo $1`, "2\ny\n", "", 0)
 	})
 	t.Run("cd", func(t *testing.T) {
@@ -183,8 +184,9 @@ func TestExec(t *testing.T) {
 		in.check("cd /w/sub; cd ..; pwd; cat sub/f; cd -", "/w\ndata\n/w/sub\n", "", 0)
 		// A child runs in the shell's directory.
 		in.check("cd /w/sub; sh -c 'cat f'", "data\n", "", 0)
-		in.check("cd /nowhere; echo $?; pwd", "1\n/\n", "sh: cd: /nowhere: no such file or directory\n", 0)
-		in.check("cd /w/sub/f", "", "sh: cd: /w/sub/f: not a directory\n", 1)
+		// (Status 2, as dash's.)
+		in.check("cd /nowhere; echo $?; pwd", "2\n/\n", "sh: cd: /nowhere: no such file or directory\n", 0)
+		in.check("cd /w/sub/f", "", "sh: cd: /w/sub/f: not a directory\n", 2)
 	})
 	t.Run("exit", func(t *testing.T) {
 		in := *in
@@ -279,8 +281,17 @@ func TestExec(t *testing.T) {
 	t.Run("syntax", func(t *testing.T) {
 		in := *in
 		in.t = t
-		in.check("echo ok\necho 'abc", "ok\n", "sh: syntax error: unterminated quote (')\n", 2)
-		in.check("echo a | | b", "", "sh: syntax error: unexpected token `|'\n", 2)
+		// The lines before the error run; the message is the parser's.
+		for _, c := range []struct{ script, out, msg string }{
+			{"echo ok\necho 'abc", "ok\n", "sh: 2:6: reached EOF without closing quote"},
+			{"echo a | | b", "", "sh: 1:8: `|` must be followed by a statement"},
+			{"echo a; if true; then", "a\n", "sh: 1:18: `then` must be followed by"},
+		} {
+			out, errOut, st := in.sh("", "-c", c.script)
+			if out != c.out || st != 2 || !strings.HasPrefix(errOut, c.msg) {
+				t.Errorf("sh -c %q: %q %q %d", c.script, out, errOut, st)
+			}
+		}
 	})
 	t.Run("stdin", func(t *testing.T) {
 		in := *in
@@ -497,7 +508,8 @@ func vosTests(t *testing.T, in *inst) {
 		in.t = t
 		v := in.start(t, nil, false, true)
 		// Each line is typed once whoever should read it (the shell, or
-		// the command it runs) is waiting: typed, not pasted.
+		// the command it runs) is waiting: typed, not pasted. What the
+		// terminal shows is checked as a screen (line editing redraws).
 		typ := func(s string) {
 			t.Helper()
 			if _, err := v.stdin.Write([]byte(s)); err != nil {
@@ -507,26 +519,25 @@ func vosTests(t *testing.T, in *inst) {
 		seen := func(want string) {
 			t.Helper()
 			testutil.Eventually(t, 30*time.Second, func() error {
-				if out := v.out.String(); !strings.Contains(out, want) {
-					return fmt.Errorf("terminal output lacks %q:\n%s", want, out)
+				if out := screen(v.out.String()); !strings.Contains(out, want) {
+					return fmt.Errorf("screen lacks %q:\n%s", want, out)
 				}
 				return nil
 			})
 		}
 		seen("# ")
 		typ("echo hi | cat\r")
-		seen("hi\r\n# ")
+		seen("hi\n# ")
 		typ("cat\r")
 		in.waitProc("cat", 1)
 		typ("typed to cat\r")
-		seen("typed to cat\r\ntyped to cat\r\n")
+		seen("typed to cat\ntyped to cat\n")
 		typ("\x04") // ^D: cat's end of file, not the shell's
-		seen("typed to cat\r\ntyped to cat\r\n# ")
+		seen("typed to cat\ntyped to cat\n# ")
 		typ("sleep 30\r")
 		in.waitProc("sleep", 1)
 		// ^C, again until it takes: PM lists sleep a little before the
-		// shell has made it the foreground job (a ^C before that only
-		// makes the shell drop the line being typed: none).
+		// shell has made it the foreground job.
 		for gone := false; !gone; {
 			typ("\x03")
 			for deadline := time.Now().Add(time.Second); !gone && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
@@ -535,22 +546,34 @@ func vosTests(t *testing.T, in *inst) {
 			}
 		}
 		typ("echo st=$?\r")
-		seen("st=130\r\n")
+		seen("st=130\n")
+		typ("\x1b[A\r") // Up: the last command again
+		seen("st=0\n")
+		typ("ech\t") // completion of a command name
+		typ("completed\r")
+		seen("# echo completed\ncompleted\n")
 		typ("echo 'open\r")
-		seen("echo 'open\r\n> ")
+		seen("echo 'open\n> ")
 		typ("close'\r")
-		seen("close\r\n# ")
+		seen("close\n# ")
 		typ("exit 4\r")
 		st := v.wait(t)
-		out := v.out.String()
-		for _, want := range []string{"# echo hi | cat\r\nhi\r\n# ", "typed to cat\r\ntyped to cat\r\n# ",
-			"st=130\r\n", "> close'\r\nopen\r\nclose\r\n# exit 4"} {
+		out := screen(v.out.String())
+		for _, want := range []string{"# echo hi | cat\nhi\n# ", "typed to cat\ntyped to cat\n# ",
+			"st=130\n", "> close'\nopen\nclose\n# exit 4"} {
 			if !strings.Contains(out, want) {
-				t.Errorf("terminal output lacks %q:\n%s", want, out)
+				t.Errorf("screen lacks %q:\n%s", want, out)
 			}
 		}
 		if st.ExitCode() != 4 {
 			t.Errorf("interactive sh: %v", st)
+		}
+		// ^D on an empty line ends the shell.
+		v = in.start(t, nil, false, true)
+		seen("# ")
+		typ("\x04")
+		if st := v.wait(t); st.ExitCode() != 0 {
+			t.Errorf("after ^D: %v", st)
 		}
 	})
 }
@@ -578,7 +601,81 @@ func TestHostBinaries(t *testing.T) {
 	// The host folders are the pod's mounts, not part of the instance's
 	// tree: the native sh cannot cd into them (one view of the tree for
 	// native programs is the POSIX issue's), and they leave nothing in it.
-	in.check("cd /bin", "", "sh: cd: /bin: no such file or directory\n", 1)
+	in.check("cd /bin", "", "sh: cd: /bin: no such file or directory\n", 2)
 	in.check("/bin/sh -c 'exit 3'; echo $?", "3\n", "", 0)
 	in.check("/bin/nosuch", "", "sh: /bin/nosuch: not found\n", 127)
+}
+
+// screen is what a terminal shows after out: lines, with carriage
+// returns, backspaces and the line-editing escapes (erase, cursor left
+// and right) applied; other escapes are dropped.
+func screen(out string) string {
+	var lines [][]rune
+	line, col := []rune{}, 0
+	put := func(r rune) {
+		for len(line) < col {
+			line = append(line, ' ')
+		}
+		if col < len(line) {
+			line[col] = r
+		} else {
+			line = append(line, r)
+		}
+		col++
+	}
+	rs := []rune(out)
+	for i := 0; i < len(rs); i++ {
+		switch r := rs[i]; r {
+		case '\r':
+			col = 0
+		case '\n':
+			lines = append(lines, line)
+			line, col = []rune{}, 0
+		case '\b':
+			if col > 0 {
+				col--
+			}
+		case 0x1b:
+			if i+1 < len(rs) && rs[i+1] == '[' {
+				j := i + 2
+				for j < len(rs) && (rs[j] >= '0' && rs[j] <= '9' || rs[j] == ';' || rs[j] == '?') {
+					j++
+				}
+				if j >= len(rs) {
+					i = j
+					break
+				}
+				n, err := strconv.Atoi(string(rs[i+2 : j]))
+				if err != nil {
+					n = 1
+				}
+				switch rs[j] {
+				case 'K', 'J':
+					if string(rs[i+2:j]) == "2" && rs[j] == 'K' {
+						line = []rune{}
+					} else if col < len(line) {
+						line = line[:col]
+					}
+				case 'D':
+					col = max(col-n, 0)
+				case 'C':
+					col += n
+				}
+				i = j
+			}
+		default:
+			if r >= ' ' {
+				put(r)
+			}
+		}
+	}
+	lines = append(lines, line)
+	var b strings.Builder
+	for i, l := range lines {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(string(l))
+	}
+	return b.String()
 }

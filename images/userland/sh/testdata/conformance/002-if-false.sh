@@ -1,0 +1,1 @@
+if false; then echo yes; else echo no; fi

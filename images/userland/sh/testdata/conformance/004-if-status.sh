@@ -1,0 +1,3 @@
+if false; then :; fi
+echo "status $?"
+if ! false; then echo negated; fi

@@ -1,0 +1,1 @@
+for i in a b c; do echo "item $i"; done

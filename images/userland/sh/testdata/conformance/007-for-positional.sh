@@ -1,0 +1,2 @@
+set -- x "y z" w
+for arg; do echo "[$arg]"; done

@@ -1,0 +1,2 @@
+while false; do :; done
+echo $?

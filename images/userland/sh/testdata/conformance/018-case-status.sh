@@ -1,0 +1,2 @@
+case x in y) echo no;; esac
+echo "status $?"

@@ -1,0 +1,3 @@
+{ echo a; echo b; } | cat
+{ echo c; false; }
+echo "status $?"

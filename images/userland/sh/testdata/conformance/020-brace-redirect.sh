@@ -1,0 +1,2 @@
+{ echo one; echo two; } > out.txt
+cat out.txt

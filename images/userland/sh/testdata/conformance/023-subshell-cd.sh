@@ -1,0 +1,3 @@
+mkdir -p d
+(cd d && touch f)
+ls d

@@ -1,0 +1,6 @@
+f() { return 3; }
+f
+echo "status $?"
+g() { echo inside; return; }
+g
+echo "status $?"

@@ -1,0 +1,3 @@
+show() { echo "$#: $*"; shift; echo "now $#: $*"; }
+show a b c
+echo "outer $#"

@@ -1,0 +1,3 @@
+f() { v=set-in-f; }
+f
+echo $v

@@ -1,0 +1,3 @@
+x=$(echo hello)
+echo "got $x"
+echo "nested $(echo "a $(echo b)")"

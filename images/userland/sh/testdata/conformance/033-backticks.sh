@@ -1,0 +1,2 @@
+x=`echo back`
+echo "$x `echo tick`"

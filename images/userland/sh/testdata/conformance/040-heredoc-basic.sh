@@ -1,0 +1,4 @@
+cat <<END
+line one
+line two
+END

@@ -1,0 +1,6 @@
+name=world
+cat <<END
+hello $name
+sum $((2+3))
+cmd $(echo sub)
+END

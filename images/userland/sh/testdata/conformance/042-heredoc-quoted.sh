@@ -1,0 +1,5 @@
+name=world
+cat <<'END'
+hello $name
+$(not run)
+END

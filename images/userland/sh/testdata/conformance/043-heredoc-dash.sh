@@ -1,0 +1,4 @@
+	cat <<-END
+	indented
+		twice
+	END

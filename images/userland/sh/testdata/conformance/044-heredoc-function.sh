@@ -1,0 +1,6 @@
+f() {
+  cat <<END
+in function $1
+END
+}
+f arg

@@ -1,0 +1,3 @@
+unset u
+e=
+echo "${u-dflt}" "${u:-dflt}" "[${e-dflt}]" "${e:-dflt}"

@@ -1,0 +1,4 @@
+unset u
+echo "${u=assigned}" "$u"
+e=
+echo "${e:=filled}" "$e"

@@ -1,0 +1,3 @@
+s=set
+unset u
+echo "[${s+alt}]" "[${u+alt}]" "[${s:+alt}]"

@@ -1,0 +1,4 @@
+s=hello
+echo ${#s}
+e=
+echo ${#e}

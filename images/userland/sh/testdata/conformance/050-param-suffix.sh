@@ -1,0 +1,4 @@
+f=archive.tar.gz
+echo ${f%.gz} ${f%.*} ${f%%.*}
+x=file.txt
+echo ${x%.txt}

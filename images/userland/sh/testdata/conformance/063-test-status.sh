@@ -1,0 +1,6 @@
+[ 1 = 2 ]
+echo $?
+test -n ""
+echo $?
+[ ]
+echo $?

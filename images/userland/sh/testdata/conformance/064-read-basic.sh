@@ -1,0 +1,4 @@
+read a b <<END
+first second third
+END
+echo "a=$a b=$b"

@@ -1,0 +1,3 @@
+printf 'tab\there\nq:\\ %%\n'
+printf '%s\n' 'no\nescape'
+printf '%b\n' 'yes\tescape'

@@ -1,0 +1,3 @@
+echo 'a\tb'
+echo -n no-newline; echo
+echo 'stop\cignored'

@@ -1,0 +1,3 @@
+echo 'false' > f.sh
+. ./f.sh
+echo "status $?"

@@ -1,0 +1,3 @@
+trap 'echo cleanup' 0
+echo main
+exit 3

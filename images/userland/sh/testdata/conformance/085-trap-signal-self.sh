@@ -1,0 +1,3 @@
+trap 'echo caught TERM' TERM
+kill -TERM $$
+echo after

@@ -1,0 +1,3 @@
+trap 'echo got usr1' USR1
+kill -USR1 $$
+echo continuing

@@ -1,0 +1,5 @@
+HOME=/home/someone
+echo ~ ~/x
+echo "~" '~'
+x=~/y
+echo $x

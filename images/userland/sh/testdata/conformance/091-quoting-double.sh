@@ -1,0 +1,2 @@
+v='x  y'
+echo "$v" "\$v" "a\"b" "\`tick"

@@ -1,0 +1,5 @@
+v='one two'
+set -- $v
+echo $#
+set -- "$v"
+echo $#

@@ -1,0 +1,5 @@
+set -- a b c
+shift
+echo "$@"
+shift 2
+echo "$#"

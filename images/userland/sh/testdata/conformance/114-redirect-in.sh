@@ -1,0 +1,3 @@
+printf 'a\nb\n' > in.txt
+cat < in.txt
+wc -l < in.txt

@@ -1,0 +1,3 @@
+cat nonexistent 2> err.txt
+echo "status $?"
+[ -s err.txt ] && echo "error captured"

@@ -1,0 +1,2 @@
+{ echo out; echo err >&2; } 2>&1 | cat
+echo to-stderr >&2

@@ -1,0 +1,1 @@
+cat missing 2>&1 >/dev/null | wc -l

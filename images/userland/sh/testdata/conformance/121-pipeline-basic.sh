@@ -1,0 +1,2 @@
+echo hello | cat | cat
+printf 'b\na\nc\n' | head -n 2

@@ -1,0 +1,3 @@
+x=outer
+echo x | read x
+echo $x

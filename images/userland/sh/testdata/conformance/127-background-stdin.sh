@@ -1,0 +1,2 @@
+echo input | { cat & wait; }
+echo end

@@ -1,0 +1,5 @@
+cmd='echo evaluated'
+eval $cmd
+eval "x=5; echo \$x"
+eval 'y=$((x*2))'
+echo $y

@@ -1,0 +1,7 @@
+mkdir -p a/b
+cd a/b
+echo "${PWD##*/}"
+cd ..
+echo "${PWD##*/}"
+cd -  > /dev/null
+echo "${PWD##*/}"

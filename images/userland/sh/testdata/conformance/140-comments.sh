@@ -1,0 +1,3 @@
+# a comment
+echo visible # trailing comment
+echo not#comment

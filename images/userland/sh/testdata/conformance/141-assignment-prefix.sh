@@ -1,0 +1,3 @@
+x=global
+x=local sh -c 'echo "child $x"'
+echo "shell $x"

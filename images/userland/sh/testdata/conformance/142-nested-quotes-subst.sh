@@ -1,0 +1,2 @@
+echo "$(echo "inner \"quoted\"")"
+echo "$(printf '%s' 'a b')"

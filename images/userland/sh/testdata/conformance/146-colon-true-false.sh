@@ -1,0 +1,6 @@
+:
+echo $?
+true
+echo $?
+false
+echo $?

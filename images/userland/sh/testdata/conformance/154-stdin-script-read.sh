@@ -1,0 +1,2 @@
+read x
+echo "read [$x] status $?"
