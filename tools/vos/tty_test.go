@@ -104,8 +104,15 @@ func TestInteractiveBash(t *testing.T) {
 	tm.waitFor("recalled-42", 1)
 	tm.typ("\x1b[A\r") // Up, Enter: the last command again
 	tm.waitFor("recalled-42", 2)
-	tm.typ("sleep 300\r")
-	tm.waitFor("sleep 300", 1)
+	tm.typ("sleep 293\r")
+	tm.waitFor("sleep 293", 1)
+	// Ctrl-C once the sleep runs (before, bash would take it itself).
+	testutil.Poll(t, func() error {
+		if err := exec.Command("pgrep", "-x", "-f", "sleep 293").Run(); err != nil {
+			return fmt.Errorf("the sleep does not run yet: %v", err)
+		}
+		return nil
+	})
 	prompts := tm.count("vos$ ")
 	tm.typ("\x03") // Ctrl-C: the prompt is back long before the sleep could end
 	tm.waitFor("vos$ ", prompts+1)
