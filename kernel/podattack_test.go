@@ -775,3 +775,76 @@ func TestPodSecrets(t *testing.T) {
 		}
 	}
 }
+
+// seccompPy probes the seccomp filter's argument rules: Docker's profile
+// allows socket(2) for a list of address families (not AF_VSOCK, which
+// reaches the hypervisor's host) and personality(2) for five personas.
+// The kernel reads both arguments as 32-bit ints, so a high half must
+// not turn a refused argument into an allowed one.
+const seccompPy = `
+import ctypes, errno
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+L = ctypes.c_long
+
+def call(nr, *args):
+    r = libc.syscall(L(nr), *[L(a) for a in args])
+    if r < 0:
+        return errno.errorcode[ctypes.get_errno()]
+    return r
+
+def sock(domain, typ=1, proto=0):
+    r = call(41, domain, typ, proto)
+    if isinstance(r, str):
+        return r
+    libc.close(int(r))
+    return "ok"
+
+def high(f, refused="EPERM"):
+    bad = [n for n in range(1, 512) if f(n << 32) != refused]
+    return refused if not bad else "not_%s_with_high_word_%s" % (refused, ",".join(map(str, bad)))
+
+print("socket_vsock", sock(40))
+print("socket_vsock_high_word", high(lambda h: sock(40 | h)))
+print("socket_inet6", sock(10))
+print("socket_netlink_route", sock(16, 3, 0))
+print("socket_packet", sock(17, 3, 0))
+print("personality_no_aslr", call(135, 0x0040000))
+print("personality_no_aslr_high_word", high(lambda h: call(135, 0x0040000 | h)))
+`
+
+// TestPodSeccompArguments: the seccomp filter applies Docker's argument
+// rules as Docker does, comparing 64-bit values. It failed with
+// elastic/go-seccomp-bpf, whose program compared an argument that failed
+// a rule with later rules' call numbers: socket(AF_VSOCK | 56<<32) and
+// personality(ADDR_NO_RANDOMIZE | 56<<32) were allowed, AF_INET6,
+// AF_NETLINK (ip(8), PAM's audit socket for su) and AF_PACKET refused.
+func TestPodSeccompArguments(t *testing.T) {
+	if !hasPython() {
+		requirePodHost(t)
+		t.Skip("no " + python + " on this host")
+	}
+	e := newPodEnv(t, "")
+	want := map[uint32]map[string]string{
+		0: {"socket_vsock": "EPERM", "socket_vsock_high_word": "EPERM", "socket_inet6": "ok",
+			"socket_netlink_route": "ok", "socket_packet": "ok",
+			"personality_no_aslr": "EPERM", "personality_no_aslr_high_word": "EPERM"},
+	}
+	want[1000] = map[string]string{}
+	for k, v := range want[0] {
+		want[1000][k] = v
+	}
+	want[1000]["socket_packet"] = "EPERM" // CAP_NET_RAW is instance root's
+	for _, who := range uids {
+		out, errOut, st := e.runAs(who.uid, python, "-c", seccompPy)
+		if !st.Success() {
+			t.Fatalf("as %s: %v\n%s%s", who.name, st, out, errOut)
+		}
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			k, got, _ := strings.Cut(l, " ")
+			if w := want[who.uid][k]; got != w {
+				t.Errorf("%s as %s: got %s, want %s", k, who.name, got, w)
+			}
+		}
+	}
+}

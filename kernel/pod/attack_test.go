@@ -74,6 +74,20 @@ var attacks = []struct{ name, root, user string }{
 	{"bpf", "EPERM", "EPERM"},
 	{"add_key", "EPERM", "EPERM"},
 	{"open_dev_mem", "ENOENT", "ENOENT"},
+	// Docker's argument rules, compared as 64-bit values: a high word
+	// must not turn a refused argument into an allowed one (nor the
+	// reverse). AF_VSOCK reaches the hypervisor's host; AF_PACKET needs
+	// CAP_NET_RAW, instance root's.
+	{"socket_vsock", "EPERM", "EPERM"},
+	{"socket_vsock_high_word", "EPERM", "EPERM"},
+	{"socket_inet6", "ok", "ok"},
+	{"socket_netlink_route", "ok", "ok"},
+	{"socket_packet", "ok", "EPERM"},
+	{"personality_no_aslr", "EPERM", "EPERM"},
+	{"personality_no_aslr_high_word", "EPERM", "EPERM"},
+	{"personality_query", "ok", "ok"},
+	{"clone3", "ENOSYS", "ENOSYS"}, // so libc falls back to clone, whose flags are checked
+	{"x32_getpid", "ENOSYS", "ENOSYS"},
 	// nosuid root and no_new_privs: a setuid-root (instance root) binary
 	// runs with the caller's euid.
 	{"setuid_binary", "euid=0", "euid=1000"},
@@ -143,7 +157,7 @@ func TestAttacks(t *testing.T) {
 						want = "ENOENT" // the kernel lacks it
 					}
 				}
-				table = append(table, fmt.Sprintf("%-22s %s", a.name, got[a.name]))
+				table = append(table, fmt.Sprintf("%-30s %s", a.name, got[a.name]))
 				if got[a.name] != want {
 					t.Errorf("%s as %s: got %q, want %q", a.name, who.name, got[a.name], want)
 				}
@@ -274,6 +288,39 @@ func attack(args []string) int {
 	res("add_key", errnoErr(e))
 	_, err = os.Open("/dev/mem")
 	res("open_dev_mem", err)
+	sock := func(domain uint64, typ int) error {
+		fd, _, e := unix.RawSyscall(unix.SYS_SOCKET, uintptr(domain), uintptr(typ), 0)
+		if e == 0 {
+			unix.Close(int(fd))
+		}
+		return errnoErr(e)
+	}
+	personality := func(p uint64) error {
+		_, _, e := unix.RawSyscall(unix.SYS_PERSONALITY, uintptr(p), 0, 0)
+		return errnoErr(e)
+	}
+	// Every high word up to 511 must leave the verdict EPERM.
+	highWord := func(f func(h uint64) error) error {
+		for h := uint64(1); h < 512; h++ {
+			if err := f(h << 32); !errors.Is(err, unix.EPERM) {
+				return fmt.Errorf("high word %d: %v", h, err)
+			}
+		}
+		return unix.EPERM
+	}
+	res("socket_vsock", sock(unix.AF_VSOCK, unix.SOCK_STREAM))
+	res("socket_vsock_high_word", highWord(func(h uint64) error { return sock(unix.AF_VSOCK|h, unix.SOCK_STREAM) }))
+	res("socket_inet6", sock(unix.AF_INET6, unix.SOCK_STREAM))
+	res("socket_netlink_route", sock(unix.AF_NETLINK, unix.SOCK_RAW))
+	res("socket_packet", sock(unix.AF_PACKET, unix.SOCK_RAW))
+	const addrNoRandomize = 0x0040000
+	res("personality_no_aslr", personality(addrNoRandomize))
+	res("personality_no_aslr_high_word", highWord(func(h uint64) error { return personality(addrNoRandomize | h) }))
+	res("personality_query", personality(0xffffffff))
+	_, _, e = unix.RawSyscall(unix.SYS_CLONE3, 0, 0, 0)
+	res("clone3", errnoErr(e))
+	_, _, e = unix.RawSyscall(0x40000000|unix.SYS_GETPID, 0, 0, 0)
+	res("x32_getpid", errnoErr(e))
 	var out bytes.Buffer
 	cmd := exec.Command("/suid")
 	cmd.Env = []string{"POD_TEST_HELPER=euid"}

@@ -125,3 +125,40 @@ func TestInteractiveBash(t *testing.T) {
 		t.Errorf("vos exec after Ctrl-D: %v", err)
 	}
 }
+
+// TestInteractiveSh drives vos exec -it with the image's own sh through a
+// real pseudo-terminal: Up recalls the last command, Ctrl-C interrupts a
+// sleep, Ctrl-D ends the shell.
+func TestInteractiveSh(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("pods need root")
+	}
+	e := newEnv(t)
+	mf := filepath.Join(t.TempDir(), "web.yaml")
+	if err := os.WriteFile(mf, []byte("name: web\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.mustVos("up", mf)
+	tm := e.terminal("exec", "-it", "web", "--", "sh")
+	tm.waitFor("# ", 1)
+	tm.typ("echo native-$((6*7))\r")
+	tm.waitFor("native-42", 1) // its output (the line shows $((6*7)))
+	tm.typ("\x1b[A\r")         // Up, Enter: the last command again
+	tm.waitFor("native-42", 2)
+	tm.typ("sleep 291\r")
+	testutil.Poll(t, func() error { // Ctrl-C once the sleep runs
+		if err := exec.Command("pgrep", "-f", "sleep 291").Run(); err != nil {
+			return fmt.Errorf("the sleep does not run yet: %v", err)
+		}
+		return nil
+	})
+	tm.typ("\x03")
+	tm.typ("echo st=$?\r")
+	tm.waitFor("st=130", 1)
+	tm.typ("\x04") // Ctrl-D on an empty line: the shell ends
+	done := make(chan error, 1)
+	go func() { done <- tm.cmd.Wait() }()
+	if err := testutil.Recv(t, done, "vos exec to end after Ctrl-D"); err != nil {
+		t.Errorf("vos exec after Ctrl-D: %v", err)
+	}
+}
