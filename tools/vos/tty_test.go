@@ -152,7 +152,9 @@ func TestInteractiveSh(t *testing.T) {
 		}
 		return nil
 	})
+	prompts := tm.count("\r# ") // how readline draws the prompt
 	tm.typ("\x03")
+	tm.waitFor("\r# ", prompts+1) // back at the prompt: the next line is the shell's
 	tm.typ("echo st=$?\r")
 	tm.waitFor("st=130", 1)
 	tm.typ("\x04") // Ctrl-D on an empty line: the shell ends
