@@ -53,11 +53,6 @@ func (f *fakeFS) serve(m *ipc.Msg) {
 	f.inflight[m.Op]++
 	f.most[m.Op] = max(f.most[m.Op], f.inflight[m.Op])
 	f.mu.Unlock()
-	defer func() {
-		f.mu.Lock()
-		f.inflight[m.Op]--
-		f.mu.Unlock()
-	}()
 	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
 		f.mu.Lock()
 		if f.inflight[m.Op] >= f.gate {
@@ -69,49 +64,47 @@ func (f *fakeFS) serve(m *ipc.Msg) {
 			break
 		}
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	// No longer in flight once answered: the client may send its next
+	// request as soon as it has the reply.
+	respond := func(rep any, err error) {
+		f.inflight[m.Op]--
+		m.Respond(rep, err)
+	}
 	switch m.Op {
 	case ipc.OpFSRead:
 		var req ipc.FSReadReq
-		if !decode(m, &req) {
+		if err := m.Decode(&req); err != nil {
+			respond(nil, err)
 			return
 		}
-		f.mu.Lock()
-		defer f.mu.Unlock()
 		lo := min(req.Off, int64(len(f.data)))
 		hi := min(req.Off+int64(req.Len+f.extra), int64(len(f.data)))
-		m.Respond(&ipc.FSReadRep{Data: f.data[lo:hi], Size: int64(len(f.data))}, nil)
+		respond(&ipc.FSReadRep{Data: f.data[lo:hi], Size: int64(len(f.data))}, nil)
 	case ipc.OpFSWrite:
 		var req ipc.FSWriteReq
-		if !decode(m, &req) {
+		if err := m.Decode(&req); err != nil {
+			respond(nil, err)
 			return
 		}
-		f.mu.Lock()
-		defer f.mu.Unlock()
 		if req.Append {
 			req.Off = int64(len(f.data))
 		}
 		if f.failAt >= 0 && req.Off+int64(len(req.Data)) > f.failAt {
-			m.Respond(nil, ipc.EIO)
+			respond(nil, ipc.EIO)
 			return
 		}
 		if end := req.Off + int64(len(req.Data)); end > int64(len(f.data)) {
 			f.data = append(f.data, make([]byte, end-int64(len(f.data)))...)
 		}
 		copy(f.data[req.Off:], req.Data)
-		m.Respond(&ipc.FSWriteRep{N: len(req.Data), Attr: ipc.Attr{Ino: req.Ino, Size: int64(len(f.data))}}, nil)
+		respond(&ipc.FSWriteRep{N: len(req.Data), Attr: ipc.Attr{Ino: req.Ino, Size: int64(len(f.data))}}, nil)
 	default:
-		m.Respond(nil, ipc.ENOSYS)
+		respond(nil, ipc.ENOSYS)
 	}
 }
 
-// decode decodes m's body into req, or answers m with the error.
-func decode(m *ipc.Msg, req any) bool {
-	if err := m.Decode(req); err != nil {
-		m.Respond(nil, err)
-		return false
-	}
-	return true
-}
 
 func (f *fakeFS) stats(op ipc.Op) (count, most int) {
 	f.mu.Lock()
