@@ -105,7 +105,6 @@ func (f *fakeFS) serve(m *ipc.Msg) {
 	}
 }
 
-
 func (f *fakeFS) stats(op ipc.Op) (count, most int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
