@@ -10,7 +10,7 @@ import (
 	"github.com/vos-os/vos/internal/testutil"
 	"github.com/vos-os/vos/internal/vostest"
 	"github.com/vos-os/vos/ipc"
-	"github.com/vos-os/vos/kernel/bus"
+	"github.com/vos-os/vos/kernel/bus/auth"
 )
 
 // TestCredentialLifetime: a process's bus credential is random, valid
@@ -26,10 +26,10 @@ func TestCredentialLifetime(t *testing.T) {
 	if !ok {
 		t.Fatal("a live process has no credential")
 	}
-	if pass == bus.Password(e.n.Secret(), user) {
+	if pass == auth.Password(e.n.Secret(), user) {
 		t.Fatal("the credential is derived from the cluster secret")
 	}
-	nc, err := bus.DialAs(e.n.URL(), user, pass, "taken", nats.MaxReconnects(0))
+	nc, err := auth.DialAs(e.n.URL(), user, pass, "taken", nats.MaxReconnects(0))
 	if err != nil {
 		t.Fatalf("live credential refused: %v", err)
 	}
@@ -46,7 +46,7 @@ func TestCredentialLifetime(t *testing.T) {
 		}
 		return nil
 	})
-	if c, err := bus.DialAs(e.n.URL(), user, pass, "replay"); err == nil {
+	if c, err := auth.DialAs(e.n.URL(), user, pass, "replay"); err == nil {
 		c.Close()
 		t.Fatal("a credential of an ended process connected")
 	}
@@ -64,7 +64,7 @@ func TestCredentialLifetime(t *testing.T) {
 		t.Fatal(err)
 	}
 	vostest.Up(t, e.n, "name: p\n")
-	if c, err := bus.DialAs(e.n.URL(), user, pass, "old-incarnation"); err == nil {
+	if c, err := auth.DialAs(e.n.URL(), user, pass, "old-incarnation"); err == nil {
 		c.Close()
 		t.Fatal("a credential from before vos down + up connected")
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/vos-os/vos/internal/testutil"
 	"github.com/vos-os/vos/ipc"
 	"github.com/vos-os/vos/kernel"
-	"github.com/vos-os/vos/kernel/bus"
+	"github.com/vos-os/vos/kernel/bus/auth"
 )
 
 func startNode(t testing.TB, name string) *kernel.Node {
@@ -233,16 +233,16 @@ func TestIsolation(t *testing.T) {
 
 	errs := make(chan error, 16)
 	onErr := nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err })
-	for _, user := range []string{bus.InstanceUser("b"), bus.ProcessUser("b", 7)} {
+	for _, user := range []string{auth.InstanceUser("b"), auth.ProcessUser("b", 7)} {
 		t.Run(user, func(t *testing.T) {
-			pass := bus.Password(secret, user)
-			if user == bus.ProcessUser("b", 7) {
+			pass := auth.Password(secret, user)
+			if user == auth.ProcessUser("b", 7) {
 				var err error
 				if _, pass, err = n.IssueCredential("b", 7); err != nil {
 					t.Fatal(err)
 				}
 			}
-			nc, err := bus.DialAs(n.URL(), user, pass, "intruder", onErr)
+			nc, err := auth.DialAs(n.URL(), user, pass, "intruder", onErr)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -288,7 +288,7 @@ func TestIsolation(t *testing.T) {
 				t.Fatalf("a's server received b's message (%d -> %d)", before, after)
 			}
 			// Its own instance works (as the process it is).
-			if user == bus.ProcessUser("b", 7) {
+			if user == auth.ProcessUser("b", 7) {
 				if err := bc.Call(context.Background(), ipc.ServerEndpoint("b", "mm"), ipc.OpPing, &ipc.PingReq{}, nil); err != nil {
 					t.Fatalf("own instance: %v", err)
 				}
@@ -307,7 +307,7 @@ func TestIsolation(t *testing.T) {
 		})
 	}
 	// Bad credentials do not connect at all.
-	if _, err := bus.Dial(n.URL(), []byte("wrong"), bus.AdminUser, "x"); err == nil {
+	if _, err := auth.Dial(n.URL(), []byte("wrong"), auth.AdminUser, "x"); err == nil {
 		t.Error("connected with a wrong secret")
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/vos-os/vos/ipc"
 	"github.com/vos-os/vos/kernel/bus"
+	"github.com/vos-os/vos/kernel/bus/auth"
 	"github.com/vos-os/vos/kernel/systask"
 	"github.com/vos-os/vos/servers/srv"
 	"go.uber.org/zap"
@@ -110,7 +111,7 @@ func Start(opts Options) (*Node, error) {
 		return nil, fmt.Errorf("kernel: %w", err)
 	}
 	if len(opts.Secret) == 0 {
-		s, err := bus.LoadSecret(opts.Home)
+		s, err := auth.LoadSecret(opts.Home)
 		if err != nil {
 			return nil, err
 		}
@@ -167,7 +168,7 @@ func (n *Node) startBus() error {
 		if err != nil {
 			return err
 		}
-		if n.nc, err = n.bus.Connect(bus.AdminUser, "vosd-"+n.opts.Name); err != nil {
+		if n.nc, err = n.bus.Connect(auth.AdminUser, "vosd-"+n.opts.Name); err != nil {
 			n.bus.Shutdown()
 			return fmt.Errorf("kernel: %w", err)
 		}
@@ -180,7 +181,7 @@ func (n *Node) startBus() error {
 // connect opens another kernel connection (one per server).
 func (n *Node) connect(name string) (*nats.Conn, error) {
 	if n.bus != nil {
-		return n.bus.Connect(bus.AdminUser, name)
+		return n.bus.Connect(auth.AdminUser, name)
 	}
 	return nats.Connect(n.opts.NATSURL, nats.Name(name), nats.MaxReconnects(-1))
 }
@@ -208,6 +209,12 @@ func (n *Node) startState() error {
 	if _, err := n.nc.Subscribe(ipc.HeartbeatSubject("*"), n.onBeat); err != nil {
 		return fmt.Errorf("kernel: heartbeats: %w", err)
 	}
+	hearing := time.Now()
+	defer func() {
+		// A node that answers the control plane must know which nodes
+		// live: it listens for two heartbeat periods before it serves.
+		time.Sleep(time.Until(hearing.Add(2 * n.opts.Heartbeat)))
+	}()
 	for _, w := range []struct {
 		kv jetstream.KeyValue
 		fn func(jetstream.KeyValueEntry)
@@ -537,8 +544,8 @@ func (n *Node) issueCredential(inst string, pid int) (string, string, error) {
 		return "", "", err
 	}
 	if n.bus == nil {
-		user := bus.ProcessUser(inst, pid)
-		return user, bus.Password(n.opts.Secret, user), nil
+		user := auth.ProcessUser(inst, pid)
+		return user, auth.Password(n.opts.Secret, user), nil
 	}
 	return n.bus.IssueProcess(inst, rec.Incarnation, pid)
 }

@@ -17,7 +17,7 @@ import (
 
 	"github.com/vos-os/vos/internal/testutil"
 	"github.com/vos-os/vos/internal/vostest"
-	"github.com/vos-os/vos/kernel/bus"
+	"github.com/vos-os/vos/kernel/bus/auth"
 	"github.com/vos-os/vos/libvos"
 )
 
@@ -657,8 +657,8 @@ func TestPodSecrets(t *testing.T) {
 	natives := map[uint32]map[string]int{0: e.nativeVictims(0), 1000: e.nativeVictims(1000)}
 	e.start(0, "/bin/sleep", "600")
 	derived := map[string][]byte{"cluster_secret": e.secret}
-	for _, user := range []string{bus.AdminUser, "route", bus.InstanceUser("p"), bus.ProcessUser("p", natives[0]["sh"])} {
-		derived["password_of_"+user] = []byte(bus.Password(e.secret, user))
+	for _, user := range []string{auth.AdminUser, "route", auth.InstanceUser("p"), auth.ProcessUser("p", natives[0]["sh"])} {
+		derived["password_of_"+user] = []byte(auth.Password(e.secret, user))
 	}
 	for _, who := range uids {
 		t.Run(who.name, func(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/vos-os/vos/ipc"
-	"github.com/vos-os/vos/kernel/bus"
+	"github.com/vos-os/vos/kernel/bus/auth"
 )
 
 // TestPrivilegeTables walks the dispatch table of every server, the control
@@ -30,7 +30,7 @@ func TestPrivilegeTables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc, err := bus.DialAs(n.URL(), user, pass, "priv-test")
+	pc, err := auth.DialAs(n.URL(), user, pass, "priv-test")
 	if err != nil {
 		t.Fatal(err)
 	}

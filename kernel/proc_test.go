@@ -16,7 +16,7 @@ import (
 	"github.com/vos-os/vos/internal/vostest"
 	"github.com/vos-os/vos/ipc"
 	"github.com/vos-os/vos/kernel"
-	"github.com/vos-os/vos/kernel/bus"
+	"github.com/vos-os/vos/kernel/bus/auth"
 	"github.com/vos-os/vos/libvos"
 )
 
@@ -70,7 +70,7 @@ func (e *procEnv) as(pid int) *libvos.OS {
 	if !ok {
 		e.t.Fatalf("process %d has no credential", pid)
 	}
-	nc, err := bus.DialAs(e.n.URL(), user, pass, "test-proc")
+	nc, err := auth.DialAs(e.n.URL(), user, pass, "test-proc")
 	if err != nil {
 		e.t.Fatal(err)
 	}

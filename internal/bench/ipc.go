@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/vos-os/vos/ipc"
 	"github.com/vos-os/vos/kernel/bus"
+	"github.com/vos-os/vos/kernel/bus/auth"
 	"github.com/vos-os/vos/servers/mm"
 	"github.com/vos-os/vos/servers/srv"
 )
@@ -42,7 +43,7 @@ func ipcSetup() (*ipcEnv, error) {
 			return
 		}
 		// Raw NATS: a responder that echoes the request.
-		raw, err := e.bus.Connect(bus.AdminUser, "raw-echo")
+		raw, err := e.bus.Connect(auth.AdminUser, "raw-echo")
 		if err != nil {
 			ipcErr = err
 			return
@@ -52,7 +53,7 @@ func ipcSetup() (*ipcEnv, error) {
 			return
 		}
 		// The framework: a real MM server with its journal.
-		nc, err := e.bus.Connect(bus.AdminUser, "mm")
+		nc, err := e.bus.Connect(auth.AdminUser, "mm")
 		if err != nil {
 			ipcErr = err
 			return
@@ -85,9 +86,9 @@ func ipcSetup() (*ipcEnv, error) {
 // conn opens a caller's connection, in-process or over loopback TCP.
 func (e *ipcEnv) conn(tcp bool) (*nats.Conn, error) {
 	if tcp {
-		return bus.Dial(e.bus.ClientURL(), e.secret, bus.AdminUser, "bench-caller")
+		return auth.Dial(e.bus.ClientURL(), e.secret, auth.AdminUser, "bench-caller")
 	}
-	return e.bus.Connect(bus.AdminUser, "bench-caller")
+	return e.bus.Connect(auth.AdminUser, "bench-caller")
 }
 
 var payload = make([]byte, 64)

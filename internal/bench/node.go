@@ -11,7 +11,7 @@ import (
 	"github.com/vos-os/vos/internal/vostest"
 	"github.com/vos-os/vos/ipc"
 	"github.com/vos-os/vos/kernel"
-	"github.com/vos-os/vos/kernel/bus"
+	"github.com/vos-os/vos/kernel/bus/auth"
 )
 
 // The fixtures the benchmarks share: one node (with a client port, for
@@ -103,7 +103,7 @@ func instance(name, manifest string) (*ipc.Conn, error) {
 	if err := waitRunning(n.Conn(), name, 30*time.Second); err != nil {
 		return nil, err
 	}
-	nc, err := n.Bus().Connect(bus.AdminUser, "bench-"+name)
+	nc, err := n.Bus().Connect(auth.AdminUser, "bench-"+name)
 	if err != nil {
 		return nil, err
 	}

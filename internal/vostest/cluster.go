@@ -13,7 +13,7 @@ import (
 
 	"github.com/vos-os/vos/internal/testutil"
 	"github.com/vos-os/vos/ipc"
-	"github.com/vos-os/vos/kernel/bus"
+	"github.com/vos-os/vos/kernel/bus/auth"
 )
 
 // ClusterSecret is the secret the nodes of a Cluster share.
@@ -219,7 +219,7 @@ func (c *Cluster) upCount(want int) error {
 // Conn is a kernel connection to node n that retries while a server
 // moves; close it with its NATS connection.
 func (c *Cluster) Conn(n *ClusterNode) (*ipc.Conn, error) {
-	nc, err := bus.Dial(n.URL(), []byte(ClusterSecret), bus.AdminUser, "cluster-client")
+	nc, err := auth.Dial(n.URL(), []byte(ClusterSecret), auth.AdminUser, "cluster-client")
 	if err != nil {
 		return nil, err
 	}

@@ -9,15 +9,11 @@ package bus
 import (
 	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,6 +22,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/vos-os/vos/ipc"
+	"github.com/vos-os/vos/kernel/bus/auth"
 )
 
 // MaxPayload is the largest message: room for 1 MiB file chunks and their
@@ -112,14 +109,14 @@ func Start(o Options) (*Server, error) {
 		}
 		sopts.Cluster = server.ClusterOpts{
 			Name: "vos", Host: host, Port: port,
-			Username: "route", Password: Password(o.Secret, "route"),
+			Username: "route", Password: auth.Password(o.Secret, "route"),
 		}
 		for _, r := range o.Routes {
 			u, err := url.Parse(r)
 			if err != nil {
 				return nil, fmt.Errorf("bus: route %q: %w", r, err)
 			}
-			u.User = url.UserPassword("route", Password(o.Secret, "route"))
+			u.User = url.UserPassword("route", auth.Password(o.Secret, "route"))
 			sopts.Routes = append(sopts.Routes, u)
 		}
 	}
@@ -171,7 +168,7 @@ func (s *Server) ClientURL() string {
 
 // Connect opens an in-process connection as user.
 func (s *Server) Connect(user, name string, extra ...nats.Option) (*nats.Conn, error) {
-	opts := append([]nats.Option{nats.InProcessServer(s.ns)}, ConnOptions(s.secret, user, name)...)
+	opts := append([]nats.Option{nats.InProcessServer(s.ns)}, auth.ConnOptions(s.secret, user, name)...)
 	return nats.Connect("", append(opts, extra...)...)
 }
 
@@ -183,7 +180,7 @@ func (s *Server) IssueProcess(inst, incarnation string, pid int) (user, pass str
 	if _, err := rand.Read(raw); err != nil {
 		return "", "", err
 	}
-	user, pass = ProcessUser(inst, pid), base64.RawURLEncoding.EncodeToString(raw)
+	user, pass = auth.ProcessUser(inst, pid), base64.RawURLEncoding.EncodeToString(raw)
 	s.procs.mu.Lock()
 	s.procs.m[user] = procCred{pass: pass, incarnation: incarnation}
 	s.procs.mu.Unlock()
@@ -193,7 +190,7 @@ func (s *Server) IssueProcess(inst, incarnation string, pid int) (user, pass str
 // RevokeProcess ends a process's credential and closes every connection
 // made with it.
 func (s *Server) RevokeProcess(inst string, pid int) {
-	user := ProcessUser(inst, pid)
+	user := auth.ProcessUser(inst, pid)
 	s.procs.mu.Lock()
 	delete(s.procs.m, user)
 	s.procs.mu.Unlock()
@@ -203,7 +200,7 @@ func (s *Server) RevokeProcess(inst string, pid int) {
 // RevokeInstance ends the credentials of every process of an instance
 // issued in an incarnation other than keep ("" ends them all).
 func (s *Server) RevokeInstance(inst, keep string) {
-	prefix := ProcessUser(inst, 0)
+	prefix := auth.ProcessUser(inst, 0)
 	prefix = prefix[:len(prefix)-1]
 	var users []string
 	s.procs.mu.Lock()
@@ -222,7 +219,7 @@ func (s *Server) RevokeInstance(inst, keep string) {
 // Credential returns the live credential of a process, for the node's own
 // use (tests acting as a process).
 func (s *Server) Credential(inst string, pid int) (user, pass string, ok bool) {
-	user = ProcessUser(inst, pid)
+	user = auth.ProcessUser(inst, pid)
 	s.procs.mu.Lock()
 	c, ok := s.procs.m[user]
 	s.procs.mu.Unlock()
@@ -245,78 +242,13 @@ func (s *Server) Shutdown() {
 	s.ns.WaitForShutdown()
 }
 
-// ConnOptions are the options of a connection authenticated as user.
-func ConnOptions(secret []byte, user, name string) []nats.Option {
-	opts := []nats.Option{
-		nats.UserInfo(user, Password(secret, user)),
-		nats.Name(name),
-		nats.MaxReconnects(-1),
-		nats.ReconnectWait(50 * time.Millisecond),
-	}
-	if inst, caller, ok := confined(user); ok {
-		opts = append(opts, nats.CustomInboxPrefix(ipc.InboxPrefix(inst, caller)))
-	}
-	return opts
-}
-
-// DialAs connects to a node's URL with a user and password (a process's
-// credential, say).
-func DialAs(url, user, pass, name string, extra ...nats.Option) (*nats.Conn, error) {
-	opts := []nats.Option{nats.UserInfo(user, pass), nats.Name(name), nats.Timeout(2 * time.Second),
-		nats.MaxReconnects(-1), nats.ReconnectWait(50 * time.Millisecond)}
-	if inst, caller, ok := confined(user); ok {
-		opts = append(opts, nats.CustomInboxPrefix(ipc.InboxPrefix(inst, caller)))
-	}
-	return nats.Connect(url, append(opts, extra...)...)
-}
-
-// Dial connects to a node's URL as user.
-func Dial(url string, secret []byte, user, name string, extra ...nats.Option) (*nats.Conn, error) {
-	opts := append(ConnOptions(secret, user, name), nats.Timeout(2*time.Second))
-	return nats.Connect(url, append(opts, extra...)...)
-}
-
-// The users.
-const AdminUser = "admin"
-
-// InstanceUser may use every subject of an instance, except to call servers
-// as the kernel: for tools acting inside one instance.
-func InstanceUser(inst string) string { return "i." + inst }
-
-// ProcessUser is one process of an instance: it calls servers as itself
-// and reads and writes its own stdio.
-func ProcessUser(inst string, pid int) string { return "p." + inst + "." + strconv.Itoa(pid) }
-
-// Password derives a user's password from the cluster secret.
-func Password(secret []byte, user string) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(user))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-// confined splits an instance or process user into its instance and
-// caller token ("i" for an instance user).
-func confined(user string) (inst, caller string, ok bool) {
-	parts := strings.Split(user, ".")
-	switch {
-	case len(parts) == 2 && parts[0] == "i":
-		return parts[1], "i", true
-	case len(parts) == 3 && parts[0] == "p":
-		if _, err := strconv.Atoi(parts[2]); err != nil {
-			return "", "", false
-		}
-		return parts[1], parts[2], true
-	}
-	return "", "", false
-}
-
 // Permissions returns what user may do, or false for an unknown user.
 // A nil Permissions means everything (the kernel).
 func Permissions(user string) (*server.Permissions, bool) {
-	if user == AdminUser {
+	if user == auth.AdminUser {
 		return nil, true
 	}
-	inst, caller, ok := confined(user)
+	inst, caller, ok := auth.Confined(user)
 	if !ok {
 		return nil, false
 	}
@@ -340,12 +272,12 @@ type authenticator struct {
 
 func (a authenticator) Check(c server.ClientAuthentication) bool {
 	o := c.GetOpts()
-	if _, caller, ok := confined(o.Username); ok && caller != "i" {
+	if _, caller, ok := auth.Confined(o.Username); ok && caller != "i" {
 		// A process: only the credential issued for its life.
 		if !a.procs.check(o.Username, o.Password) {
 			return false
 		}
-	} else if !hmac.Equal([]byte(o.Password), []byte(Password(a.secret, o.Username))) {
+	} else if !hmac.Equal([]byte(o.Password), []byte(auth.Password(a.secret, o.Username))) {
 		return false
 	}
 	perms, ok := Permissions(o.Username)
@@ -354,40 +286,6 @@ func (a authenticator) Check(c server.ClientAuthentication) bool {
 	}
 	c.RegisterUser(&server.User{Username: o.Username, Permissions: perms})
 	return true
-}
-
-// LoadSecret reads the cluster secret from dir/secret, creating it on first
-// use (or taking VOS_SECRET when set, so the nodes of a cluster share one).
-func LoadSecret(dir string) ([]byte, error) {
-	if s := os.Getenv("VOS_SECRET"); s != "" {
-		return []byte(s), nil
-	}
-	path := filepath.Join(dir, "secret")
-	if b, err := os.ReadFile(path); err == nil {
-		return []byte(strings.TrimSpace(string(b))), nil
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("read secret: %w", err)
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create %s: %w", dir, err)
-	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return nil, err
-	}
-	secret := hex.EncodeToString(raw)
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if errors.Is(err, os.ErrExist) { // another process made it first
-		return LoadSecret(dir)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("create secret: %w", err)
-	}
-	defer f.Close()
-	if _, err := f.WriteString(secret + "\n"); err != nil {
-		return nil, err
-	}
-	return []byte(secret), nil
 }
 
 // fatalLog passes everything to Logger (if any) and keeps the first fatal

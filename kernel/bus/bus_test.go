@@ -10,6 +10,7 @@ import (
 	"github.com/vos-os/vos/internal/testutil"
 	"github.com/vos-os/vos/ipc"
 	"github.com/vos-os/vos/kernel/bus"
+	"github.com/vos-os/vos/kernel/bus/auth"
 )
 
 var secret = []byte("test-secret")
@@ -30,7 +31,7 @@ func start(t *testing.T, listen string) *bus.Server {
 // it; processes have one their node issued them instead).
 type who struct{ user, pass string }
 
-var admin = who{user: bus.AdminUser}
+var admin = who{user: auth.AdminUser}
 
 // process issues the credential of process pid of inst, as a node does
 // when it starts one.
@@ -194,7 +195,7 @@ func TestProcessCalls(t *testing.T) {
 func TestInstancePermissions(t *testing.T) {
 	s := start(t, "")
 	fs := ipc.ServerEndpoint("a", ipc.RoleFS)
-	checkAll(t, s, who{user: bus.InstanceUser("a")}, []check{
+	checkAll(t, s, who{user: auth.InstanceUser("a")}, []check{
 		{"a call as a process", fs.Subject("7"), true},
 		{"a process's stream", ipc.ProcSubject("a", 7, "in"), true},
 		{"an event", ipc.EventSubject("a", "fs"), true},
@@ -231,14 +232,14 @@ func TestAuthentication(t *testing.T) {
 			t.Errorf("%s: %v, want an authorization error", what, err)
 		}
 	}
-	for _, user := range []string{bus.AdminUser, bus.InstanceUser("a")} {
-		nc, err := dial(user, bus.Password(secret, user))
+	for _, user := range []string{auth.AdminUser, auth.InstanceUser("a")} {
+		nc, err := dial(user, auth.Password(secret, user))
 		if err != nil {
 			t.Errorf("%s with its password: %v", user, err)
 		} else {
 			nc.Close()
 		}
-		refused(user+" with another cluster's password", user, bus.Password([]byte("other-secret"), user))
+		refused(user+" with another cluster's password", user, auth.Password([]byte("other-secret"), user))
 		refused(user+" without a password", user, "")
 	}
 	p7, p8 := process(t, s, "a", 7), process(t, s, "a", 8)
@@ -247,12 +248,12 @@ func TestAuthentication(t *testing.T) {
 		t.Fatalf("a process with its credential: %v", err)
 	}
 	defer live.Close()
-	refused("a process with the password the secret would give it", p7.user, bus.Password(secret, p7.user))
+	refused("a process with the password the secret would give it", p7.user, auth.Password(secret, p7.user))
 	refused("a process with another's credential", p7.user, p8.pass)
-	refused("a process no credential was issued to", bus.ProcessUser("a", 9), "")
-	refused("the admin with a process's credential", bus.AdminUser, p7.pass)
+	refused("a process no credential was issued to", auth.ProcessUser("a", 9), "")
+	refused("the admin with a process's credential", auth.AdminUser, p7.pass)
 	for _, user := range []string{"route", "p.a.x", "p.a", "i.a.b", "x.a", ""} {
-		refused("user "+user, user, bus.Password(secret, user))
+		refused("user "+user, user, auth.Password(secret, user))
 	}
 
 	// A process's exit ends its credential and its connections.
@@ -285,18 +286,18 @@ func TestAuthentication(t *testing.T) {
 func TestLoadSecret(t *testing.T) {
 	t.Setenv("VOS_SECRET", "")
 	dir := filepath.Join(t.TempDir(), "home")
-	a, err := bus.LoadSecret(dir)
+	a, err := auth.LoadSecret(dir)
 	if err != nil || len(a) != 64 {
 		t.Fatalf("first load: %q, %v", a, err)
 	}
 	if fi, err := os.Stat(filepath.Join(dir, "secret")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("secret file: %v, %v", fi, err)
 	}
-	if b, err := bus.LoadSecret(dir); err != nil || string(b) != string(a) {
+	if b, err := auth.LoadSecret(dir); err != nil || string(b) != string(a) {
 		t.Errorf("second load: %q, %v, want %q", b, err, a)
 	}
 	t.Setenv("VOS_SECRET", "shared")
-	if b, err := bus.LoadSecret(dir); err != nil || string(b) != "shared" {
+	if b, err := auth.LoadSecret(dir); err != nil || string(b) != "shared" {
 		t.Errorf("with VOS_SECRET: %q, %v", b, err)
 	}
 }

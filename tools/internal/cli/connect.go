@@ -13,7 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/vos-os/vos/ipc"
-	"github.com/vos-os/vos/kernel/bus"
+	"github.com/vos-os/vos/kernel/bus/auth"
 )
 
 // ErrNoNode means nothing answers at the URL.
@@ -30,7 +30,7 @@ func Connect() (*ipc.Conn, error) {
 		}
 		return nil, fmt.Errorf("no credentials: %w (is VOS_HOME=%s the node's home?)", err, Home())
 	}
-	nc, err := bus.Dial(u, secret, bus.AdminUser, "vos", nats.MaxReconnects(0))
+	nc, err := auth.Dial(u, secret, auth.AdminUser, "vos", nats.MaxReconnects(0))
 	if err != nil {
 		if errors.Is(err, nats.ErrNoServers) || strings.Contains(err.Error(), "connection refused") {
 			return nil, fmt.Errorf("%w at %s (start one: vosd, or vos up FILE)", ErrNoNode, u)
