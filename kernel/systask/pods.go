@@ -220,14 +220,10 @@ func (t *Task) serveBus(l net.Listener) {
 
 // EndInstance ends the instance's pod on this node and every process in
 // it, and waits until they are gone (vos down, or the instance left the
-// node). No pod of that incarnation ("" for the current one) is made
-// again here: a spawn racing the end is refused.
+// node). Given an incarnation (vos down's), no pod of it is made again
+// here: a spawn racing the end is refused. Without one, the next spawn
+// makes a new pod.
 func (t *Task) EndInstance(inst, incarnation string) {
-	if incarnation == "" {
-		if info, err := t.cfg.Lookup(inst); err == nil {
-			incarnation = info.Incarnation
-		}
-	}
 	t.podMu.Lock()
 	t.mu.Lock()
 	if incarnation != "" {
