@@ -61,6 +61,22 @@ type Tty struct {
 	Term       string
 }
 
+// ArgMax bounds a spawn's arguments and environment together, as Linux's
+// ARG_MAX (each string counted with its NUL and its pointer, as execve
+// does): past it a spawn fails with E2BIG before anything is recorded.
+const ArgMax = 2 << 20
+
+// ArgSize is what argv and envp take against ArgMax.
+func ArgSize(prog string, args, env []string) int {
+	n := len(prog) + 1 + 8
+	for _, l := range [][]string{args, env} {
+		for _, s := range l {
+			n += len(s) + 1 + 8
+		}
+	}
+	return n
+}
+
 // PMSpawnReq starts a program. Prog is an image command's name (a
 // libvos-native program) or an absolute host path (a confined host
 // binary). A process caller is the parent and its credentials are

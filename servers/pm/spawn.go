@@ -31,6 +31,9 @@ func (s *Server) spawn(c *srv.Call, r *ipc.PMSpawnReq) (*ipc.PMSpawnRep, error) 
 	if r.Prog == "" {
 		return nil, ipc.Errorf(ipc.EINVAL, "spawn: no program named")
 	}
+	if n := ipc.ArgSize(r.Prog, r.Args, r.Env); n > ipc.ArgMax {
+		return nil, ipc.Errorf(ipc.E2BIG, "spawn %s: arguments and environment take %d bytes (at most %d)", r.Prog, n, ipc.ArgMax)
+	}
 	for _, x := range []struct {
 		n  string
 		io ipc.Stdio
