@@ -111,7 +111,12 @@ type PMExitReq struct {
 	PID    int
 	Code   int
 	Signal int
+	Cause  string // why it was killed, when the node knows: CauseOOM
 }
+
+// CauseOOM says the kernel killed a process for memory: its pod's cgroup
+// was at the instance's limit.
+const CauseOOM = "oom"
 
 // PMWaitReq waits for a child to end, as waitpid(2): Pid -1 any child,
 // >0 that child, 0 the caller's group, < -1 group -Pid. A kernel caller
@@ -128,6 +133,9 @@ type PMWaitRep struct {
 	PID    int
 	Code   int
 	Signal int
+	// Why explains a kill VOS knows the cause of, for people: "out of
+	// memory (instance web, limit 512 MiB)"; "" otherwise.
+	Why string
 }
 
 // PMKillReq sends Signal to Pid (>0), or to process group -Pid (<0).
@@ -166,8 +174,9 @@ type ProcInfo struct {
 	// forgets it as soon as it ends.
 	Forked  bool
 	Started time.Time
-	Code    int // zombies: exit code
-	Signal  int // zombies: the signal that killed it
+	Code    int    // zombies: exit code
+	Signal  int    // zombies: the signal that killed it
+	Cause   string // zombies: why it was killed, if known (CauseOOM)
 }
 
 // PMPsReq lists processes.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/vos-os/vos/internal/testutil"
@@ -166,5 +167,36 @@ func TestOneView(t *testing.T) {
 	}
 	if out, errOut, st := e.run("sh", "-c", "cd /usr/bin && ls sh && pwd"); !st.Success() || out != "sh\n/usr/bin\n" {
 		t.Errorf("native cd into a host folder: %v %q %q", st, out, errOut)
+	}
+}
+
+// TestOutOfMemory: a program the kernel kills for memory is recorded with
+// that cause, and its waiter is told so.
+func TestOutOfMemory(t *testing.T) {
+	if _, err := os.Stat("/usr/bin/python3"); err != nil {
+		t.Skip("the host has no python3")
+	}
+	e := confinedEnv(t) // memory limit 256 MiB
+	p, err := e.vos.StartProcess("/usr/bin/python3", []string{"-c", "b = bytearray(1 << 30); print(len(b))"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := p.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Sig != int(syscall.SIGKILL) || st.Why != "out of memory (instance p, limit 256 MiB)" {
+		t.Errorf("a program over the instance's memory: %+v", st)
+	}
+	// An ordinary kill says nothing of memory.
+	q, err := e.vos.StartProcess("/bin/sleep", []string{"60"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := q.Wait(); err != nil || st.Sig != int(syscall.SIGKILL) || st.Why != "" {
+		t.Errorf("a program killed by hand: %+v %v", st, err)
 	}
 }

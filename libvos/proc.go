@@ -276,7 +276,7 @@ func (o *OS) waitOpt(pid int, nohang bool) (*ProcessState, error) {
 			if rep.PID == 0 {
 				return nil, nil
 			}
-			return &ProcessState{Pid: rep.PID, Code: rep.Code, Sig: rep.Signal}, nil
+			return &ProcessState{Pid: rep.PID, Code: rep.Code, Sig: rep.Signal, Why: rep.Why}, nil
 		case errors.Is(err, ipc.EAGAIN), errors.Is(err, ipc.ErrTimeout):
 			continue
 		default:
@@ -290,6 +290,9 @@ type ProcessState struct {
 	Pid  int
 	Code int // exit code, when it exited
 	Sig  int // the signal that killed it, or 0
+	// Why explains a kill whose cause VOS knows, for people ("out of
+	// memory (instance web, limit 512 MiB)"); "" otherwise.
+	Why string
 }
 
 // Exited tells whether the process exited (rather than being killed).

@@ -181,3 +181,23 @@ func Cleanup(parent string) error {
 	}
 	return errors.Join(errs...)
 }
+
+// oomKills counts the processes the kernel killed for memory in the
+// cgroup: memory.oom_control's oom_kill (v1) or memory.events' (v2).
+func (cg *cgroup) oomKills() int64 {
+	for _, d := range cg.dirs {
+		for _, f := range []string{"memory.oom_control", "memory.events"} {
+			data, err := os.ReadFile(filepath.Join(d, f))
+			if err != nil {
+				continue
+			}
+			for _, line := range strings.Split(string(data), "\n") {
+				if v, ok := strings.CutPrefix(line, "oom_kill "); ok {
+					n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+					return n
+				}
+			}
+		}
+	}
+	return 0
+}

@@ -566,3 +566,6 @@ func (p *Pod) OpenPty() (master, slave *os.File, err error) {
 	}
 	return r.files[0], r.files[1], nil
 }
+
+// OOMKills counts the pod's processes the kernel killed for memory so far.
+func (p *Pod) OOMKills() int64 { return p.cg.oomKills() }

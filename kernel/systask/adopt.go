@@ -91,7 +91,7 @@ func (t *Task) scanPod(ip *instPod) {
 	}
 	t.mu.Unlock()
 	for _, a := range gone {
-		go t.reportExit(ip.inst, a.vpid, 0, 0)
+		go t.reportExit(ip.inst, a.vpid, 0, 0, "")
 	}
 	// New ones, parents first (a parent's VOS pid is needed for its child);
 	// adopted ones that exec'd since (a fork seen before its exec shows its
@@ -164,7 +164,7 @@ func (t *Task) adoptedExit(ip *instPod, podPid, code, sig int) {
 	delete(ip.adopted, podPid)
 	t.mu.Unlock()
 	if a != nil {
-		go t.reportExit(ip.inst, a.vpid, code, sig)
+		go t.reportExit(ip.inst, a.vpid, code, sig, t.killedFor(ip, sig))
 	}
 }
 

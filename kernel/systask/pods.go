@@ -47,6 +47,7 @@ type instPod struct {
 	// list, by pod pid. Guarded by Task.mu.
 	starts  atomic.Int64
 	adopted map[int]*adopted
+	ooms    int64 // the pod's OOM kills already told (guarded by Task.mu)
 
 	endOnce sync.Once
 }

@@ -495,6 +495,7 @@ func closeAll(fs []*os.File) {
 func (t *Task) reap(hp *hostProc, s *stdioSet, r *ipc.SysSpawnReq) {
 	ex := hp.proc.Wait()
 	code, sig := ex.Code, ex.Signal
+	cause := t.killedFor(hp.pod, sig)
 	// The output drains before the exit is told, so that a waiter sees all
 	// of it. But a background job the program left behind may hold its
 	// stdout (a pipe outlives its writer's parent, as on Linux): after
@@ -523,19 +524,36 @@ func (t *Task) reap(hp *hostProc, s *stdioSet, r *ipc.SysSpawnReq) {
 	t.cfg.Revoke(r.Inst, r.PID)
 	// Listed (sys.procs) until PM knows: PM takes a process its node no
 	// longer lists for one lost with its node, killed.
-	t.reportExit(r.Inst, r.PID, code, sig)
+	t.reportExit(r.Inst, r.PID, code, sig, cause)
 	t.mu.Lock()
 	delete(t.procs, hp.key)
 	t.mu.Unlock()
 }
 
+// killedFor tells why a process of the pod died of sig, if the node
+// knows: a SIGKILL while the pod's cgroup counted a new OOM kill was the
+// kernel's, for memory.
+func (t *Task) killedFor(ip *instPod, sig int) string {
+	if sig != int(syscall.SIGKILL) {
+		return ""
+	}
+	n := ip.p.OOMKills()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if n > ip.ooms {
+		ip.ooms = n
+		return ipc.CauseOOM
+	}
+	return ""
+}
+
 // reportExit tells PM, retrying while PM restarts or moves.
-func (t *Task) reportExit(inst string, pid, code, sig int) {
+func (t *Task) reportExit(inst string, pid, code, sig int, cause string) {
 	c := ipc.NewConn(t.cfg.NC, ipc.CallerKernel)
 	c.RetryNoServer = 30 * time.Second
 	for attempt := 0; attempt < 10; attempt++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err := c.Call(ctx, ipc.ServerEndpoint(inst, ipc.RolePM), ipc.OpPMExit, &ipc.PMExitReq{PID: pid, Code: code, Signal: sig}, nil)
+		err := c.Call(ctx, ipc.ServerEndpoint(inst, ipc.RolePM), ipc.OpPMExit, &ipc.PMExitReq{PID: pid, Code: code, Signal: sig, Cause: cause}, nil)
 		cancel()
 		if err == nil {
 			return

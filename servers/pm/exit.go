@@ -25,7 +25,7 @@ func (s *Server) exit(c *srv.Call, r *ipc.PMExitReq) (*ipc.PMEmpty, error) {
 	if p == nil || p.State != ipc.ProcRunning {
 		return &ipc.PMEmpty{}, nil // reported twice (a retry, or reconcile got there first)
 	}
-	if err := c.Commit(recExit, &exitRec{PID: r.PID, Code: r.Code, Signal: r.Signal}); err != nil {
+	if err := c.Commit(recExit, &exitRec{PID: r.PID, Code: r.Code, Signal: r.Signal, Cause: r.Cause}); err != nil {
 		return nil, err
 	}
 	s.wake(c.Server())
@@ -95,7 +95,7 @@ func (s *Server) applyExit(r *exitRec) error {
 	if p == nil || p.State != ipc.ProcRunning {
 		return fmt.Errorf("exit of pid %d which is not running", r.PID)
 	}
-	p.State, p.Code, p.Signal = ipc.ProcZombie, r.Code, r.Signal
+	p.State, p.Code, p.Signal, p.Cause = ipc.ProcZombie, r.Code, r.Signal, r.Cause
 	for _, c := range st.Procs {
 		if c.PPID == p.PID {
 			c.PPID = ipc.InitPID
@@ -126,7 +126,7 @@ func (s *Server) applyReap(pid int) error {
 func (s *Server) reap(p *proc) {
 	st := s.st
 	delete(st.Procs, p.PID)
-	st.Recent[p.PID] = exited{p.Code, p.Signal}
+	st.Recent[p.PID] = exited{p.Code, p.Signal, p.Cause}
 	st.Order = append(st.Order, p.PID)
 	for len(st.Order) > maxRecent {
 		delete(st.Recent, st.Order[0])

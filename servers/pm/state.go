@@ -23,6 +23,7 @@ type exitRec struct {
 	PID    int
 	Code   int
 	Signal int
+	Cause  string `msgpack:",omitempty"`
 }
 
 type pidRec struct{ PID int }
@@ -37,7 +38,10 @@ type execRec struct {
 
 // exited is the status of a process that init reaped, kept for kernel
 // waiters (vos exec) that ask after the fact.
-type exited struct{ Code, Signal int }
+type exited struct {
+	Code, Signal int
+	Cause        string `msgpack:",omitempty"`
+}
 
 // maxRecent bounds the statuses kept for kernel waiters.
 const maxRecent = 4096

@@ -1,6 +1,7 @@
 package pm
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/vos-os/vos/ipc"
@@ -83,12 +84,12 @@ func (s *Server) find(by, pid int) (rep *ipc.PMWaitRep, any bool, reap *proc) {
 	if by == 0 { // the kernel waits for one process, whoever its parent
 		if p := s.st.Procs[pid]; p != nil {
 			if p.State == ipc.ProcZombie {
-				return &ipc.PMWaitRep{PID: p.PID, Code: p.Code, Signal: p.Signal}, true, nil
+				return &ipc.PMWaitRep{PID: p.PID, Code: p.Code, Signal: p.Signal, Why: s.why(p.Cause)}, true, nil
 			}
 			return nil, true, nil
 		}
 		if e, ok := s.st.Recent[pid]; ok {
-			return &ipc.PMWaitRep{PID: pid, Code: e.Code, Signal: e.Signal}, true, nil
+			return &ipc.PMWaitRep{PID: pid, Code: e.Code, Signal: e.Signal, Why: s.why(e.Cause)}, true, nil
 		}
 		return nil, false, nil
 	}
@@ -102,7 +103,7 @@ func (s *Server) find(by, pid int) (rep *ipc.PMWaitRep, any bool, reap *proc) {
 		}
 	}
 	if reap != nil {
-		return &ipc.PMWaitRep{PID: reap.PID, Code: reap.Code, Signal: reap.Signal}, true, reap
+		return &ipc.PMWaitRep{PID: reap.PID, Code: reap.Code, Signal: reap.Signal, Why: s.why(reap.Cause)}, true, reap
 	}
 	return nil, any, nil
 }
@@ -145,4 +146,30 @@ func (s *Server) wake(sv *srv.Server) {
 		}
 	}
 	s.waiters = kept
+}
+
+// why explains a cause of death for people.
+func (s *Server) why(cause string) string {
+	switch cause {
+	case ipc.CauseOOM:
+		limit := "none"
+		if s.opts.MemLimit > 0 {
+			limit = humanBytes(s.opts.MemLimit)
+		}
+		return fmt.Sprintf("out of memory (instance %s, limit %s)", s.inst, limit)
+	}
+	return ""
+}
+
+// humanBytes writes a size the way manifests do (512 MiB).
+func humanBytes(n int64) string {
+	for _, u := range []struct {
+		unit string
+		size int64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n >= u.size && n%u.size == 0 {
+			return fmt.Sprintf("%d %s", n/u.size, u.unit)
+		}
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

@@ -260,3 +260,24 @@ func TestPrivateBuildFolder(t *testing.T) {
 		})
 	})
 }
+
+// TestOutOfMemoryMessage: vos exec says when the kernel killed the program
+// for the instance's memory, and exits 137.
+func TestOutOfMemoryMessage(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("pods need root")
+	}
+	if _, err := os.Stat("/usr/bin/python3"); err != nil {
+		t.Skip("the host has no python3")
+	}
+	e := newEnv(t)
+	mf := filepath.Join(t.TempDir(), "web.yaml")
+	if err := os.WriteFile(mf, []byte("name: web\nfilesystem: {host: [/bin, /lib, /lib64, /usr]}\nmemory: {limit: 64MiB}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.mustVos("up", mf)
+	_, errOut, code := e.vos("exec", "web", "--", "/usr/bin/python3", "-c", "b = bytearray(200 << 20)")
+	if code != 137 || !strings.Contains(errOut, "killed: out of memory (instance web, limit 64 MiB)") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}

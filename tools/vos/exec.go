@@ -140,6 +140,9 @@ func runExec(ctx context.Context, c *ipc.Conn, inst, prog string, args []string,
 		case <-time.After(drainWait):
 		}
 	}
+	if st.Why != "" { // a kill VOS knows the cause of: say it, after the output
+		fmt.Fprintf(os.Stderr, "killed: %s\n", st.Why)
+	}
 	return st.ExitCode(), nil
 }
 
