@@ -18,8 +18,13 @@ import (
 // status when the pod's init reaped it (an orphan), as exit 0 when its own
 // parent reaped it (that parent got the status, as on Linux).
 
-// adoptEvery is how often a pod's processes are looked at.
-const adoptEvery = 200 * time.Millisecond
+// adoptEvery is how often a pod's processes are looked at; adoptMost bounds
+// the adoptions of one look, so that a fork bomb (held by the pod's pids
+// limit) costs PM a bounded rate of records, not a flood.
+const (
+	adoptEvery = 200 * time.Millisecond
+	adoptMost  = 128
+)
 
 // adopted is a process PM learnt of from the pod's process list.
 type adopted struct {
@@ -93,6 +98,7 @@ func (t *Task) scanPod(ip *instPod) {
 	for _, a := range gone {
 		go t.reportExit(ip.inst, a.vpid, 0, 0, "")
 	}
+	adoptions := 0
 	// New ones, parents first (a parent's VOS pid is needed for its child);
 	// adopted ones that exec'd since (a fork seen before its exec shows its
 	// parent's command) have their program told again.
@@ -117,6 +123,9 @@ func (t *Task) scanPod(ip *instPod) {
 		}
 		if parent == 0 {
 			parent = 1 // an orphan: VOS's init
+		}
+		if adoptions++; adoptions > adoptMost {
+			return // the rest at the next look
 		}
 		t.adopt(ip, pp, parent)
 	}
