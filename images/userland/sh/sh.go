@@ -72,6 +72,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"golang.org/x/term"
 	"mvdan.cc/sh/v3/expand"
 	"mvdan.cc/sh/v3/interp"
 	"mvdan.cc/sh/v3/syntax"
@@ -133,6 +134,9 @@ func Main(e *cmds.Env, args ...string) error {
 	}
 	fromStdin := !flagC && (flagS || len(args) == 0)
 	s.interactive = flagI || (fromStdin && tty)
+	if s.interactive && tty && ownStdio && term.IsTerminal(int(os.Stdin.Fd())) {
+		s.termFd = int(os.Stdin.Fd())
+	}
 	if ownStdio {
 		if s.interactive { // ^Z and ^\ at the terminal must not stop or kill the shell
 			signal.Ignore(syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGQUIT)
@@ -207,6 +211,10 @@ type Shell struct {
 	uid  int // -1 until asked
 	arg0 string
 	tty  bool
+	// termFd is the shell's terminal (its stdin), when it runs on one
+	// interactively: the commands that would read and write it get a
+	// terminal of their own (-1: none).
+	termFd int
 
 	// The shell's own stdout and stderr, as the interpreter's writers:
 	// a handler that gets one of them passes the shell's stream on.
@@ -251,7 +259,7 @@ func New(e *cmds.Env, tty bool) (*Shell, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Shell{o: o, pid: o.Getpid(), uid: -1, arg0: "sh", tty: tty, fg: map[int]int{},
+	s := &Shell{o: o, pid: o.Getpid(), uid: -1, arg0: "sh", tty: tty, termFd: -1, fg: map[int]int{},
 		io: &shellIO{stdout: &outlet{}, stderr: &outlet{}}}
 	s.traps = newTraps(s)
 	wrap := func(w io.Writer) *lockedWriter {
