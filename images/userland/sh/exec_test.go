@@ -139,9 +139,10 @@ func TestExec(t *testing.T) {
 		in.check("cat /missing 2>&1 >/w/h", missing, "", 1)
 		in.check("echo to-err >&2", "", "to-err\n", 0)
 		in.check("echo gone > /dev/null; cat /missing 2>/dev/null", "", "", 1)
-		// Failed redirections are the shell's: status 1, nothing runs.
-		in.check("cat < /missing; echo $?", "1\n", "sh: /missing: no such file or directory\n", 0)
-		in.check("echo x > /nodir/f", "", "sh: /nodir/f: no such file or directory\n", 1)
+		// Failed redirections are the shell's: status 2 (as dash), nothing
+		// runs.
+		in.check("cat < /missing; echo $?", "2\n", "sh: /missing: no such file or directory\n", 0)
+		in.check("echo x > /nodir/f", "", "sh: /nodir/f: no such file or directory\n", 2)
 		in.check("echo x 3> /w/f", "", "*", 1)
 	})
 	t.Run("lists", func(t *testing.T) {

@@ -343,6 +343,7 @@ func (s *Shell) open(ctx context.Context, name string, flag int, perm os.FileMod
 	}
 	f, err := s.o.OpenFile(p, flag, perm)
 	if err != nil {
+		s.openFailed.Store(true)
 		return nil, &os.PathError{Op: "sh:", Path: name, Err: unwrapPath(err)}
 	}
 	if flag&(os.O_WRONLY|os.O_RDWR) != 0 && flag&os.O_APPEND == 0 && flag&os.O_RDWR == 0 {
