@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -138,9 +139,10 @@ func TestExec(t *testing.T) {
 		in.check("cat /missing 2>&1 >/w/h", missing, "", 1)
 		in.check("echo to-err >&2", "", "to-err\n", 0)
 		in.check("echo gone > /dev/null; cat /missing 2>/dev/null", "", "", 1)
-		// Failed redirections are the shell's: status 1, nothing runs.
-		in.check("cat < /missing; echo $?", "1\n", "sh: /missing: no such file or directory\n", 0)
-		in.check("echo x > /nodir/f", "", "sh: /nodir/f: no such file or directory\n", 1)
+		// Failed redirections are the shell's: status 2 (as dash), nothing
+		// runs.
+		in.check("cat < /missing; echo $?", "2\n", "sh: /missing: no such file or directory\n", 0)
+		in.check("echo x > /nodir/f", "", "sh: /nodir/f: no such file or directory\n", 2)
 		in.check("echo x 3> /w/f", "", "*", 1)
 	})
 	t.Run("lists", func(t *testing.T) {
@@ -604,6 +606,57 @@ func TestHostBinaries(t *testing.T) {
 	in.check("cd /bin", "", "sh: cd: /bin: no such file or directory\n", 2)
 	in.check("/bin/sh -c 'exit 3'; echo $?", "3\n", "", 0)
 	in.check("/bin/nosuch", "", "sh: /bin/nosuch: not found\n", 127)
+}
+
+// TestHostTerminal: the interactive sh on a terminal gives a host
+// program it starts on that terminal a terminal of its own, of the same
+// size.
+func TestHostTerminal(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("confined binaries need root (namespaces, mounts)")
+	}
+	if _, err := os.Stat("/dev/fuse"); err != nil {
+		t.Skip("confined binaries need /dev/fuse")
+	}
+	for _, b := range []string{"/usr/bin/tty", "/usr/bin/stty"} {
+		if _, err := os.Stat(b); err != nil {
+			t.Skipf("the host has no %s", b)
+		}
+	}
+	n := vostest.Node(t, "n1")
+	vostest.Up(t, n, "name: p\nfilesystem: {host: [/bin, /lib, /lib64, /usr]}\nmemory: {limit: 256MiB}\n")
+	c := ipc.NewConn(n.Conn().NATS(), ipc.CallerKernel)
+	c.RetryNoServer = 10 * time.Second
+	in := &inst{t: t, c: c, vos: libvos.New(c, "p")}
+	v := in.start(t, nil, false, true) // a terminal of 24 rows by 80 columns
+	typ := func(s string) {
+		t.Helper()
+		if _, err := v.stdin.Write([]byte(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := func(re string) {
+		t.Helper()
+		rx := regexp.MustCompile(re)
+		testutil.Eventually(t, 30*time.Second, func() error {
+			if out := screen(v.out.String()); !rx.MatchString(out) {
+				return fmt.Errorf("screen lacks %q:\n%s", re, out)
+			}
+			return nil
+		})
+	}
+	seen("# ")
+	typ("/usr/bin/tty; echo st=$?\r")
+	seen(`\n/dev/pts/[0-9]+\nst=0\n# `)
+	typ("/usr/bin/stty size\r")
+	seen(`\n24 80\n# `)
+	// Not on the terminal (a pipe): no terminal of its own.
+	typ("/usr/bin/tty | cat\r")
+	seen(`\nnot a tty\n# `)
+	typ("exit\r")
+	if st := v.wait(t); !st.Success() {
+		t.Errorf("sh: %v; screen:\n%s", st, screen(v.out.String()))
+	}
 }
 
 // screen is what a terminal shows after out: lines, with carriage

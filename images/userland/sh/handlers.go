@@ -143,6 +143,18 @@ func (s *Shell) exec(ctx context.Context, args []string) error {
 		outs[x.w] = *x.to
 	}
 
+	// On the shell's terminal (stdin and output all the shell's own, in
+	// the foreground): a terminal of its own, whose output is relayed to
+	// the shell's and whose input is what is typed, passed on raw.
+	if s.termFd >= 0 && !bg && startIn != nil && hc.Stdin == io.Reader(s.stdinR) &&
+		hc.Stdout == io.Writer(s.stdout) && hc.Stderr == io.Writer(s.stderr) {
+		attr.Tty = s.childTty(hc.Env)
+		attr.Stderr = attr.Stdout // (the terminal is both)
+		if restore := s.rawTerm(); restore != nil {
+			defer restore()
+		}
+	}
+
 	// start, in the foreground job's group if there is one (started one
 	// at a time, so that the first of a pipeline leads it)
 	p, err := s.start(prog, args[1:], attr, bg)
@@ -331,6 +343,7 @@ func (s *Shell) open(ctx context.Context, name string, flag int, perm os.FileMod
 	}
 	f, err := s.o.OpenFile(p, flag, perm)
 	if err != nil {
+		s.openFailed.Store(true)
 		return nil, &os.PathError{Op: "sh:", Path: name, Err: unwrapPath(err)}
 	}
 	if flag&(os.O_WRONLY|os.O_RDWR) != 0 && flag&os.O_APPEND == 0 && flag&os.O_RDWR == 0 {

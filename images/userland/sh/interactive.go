@@ -10,8 +10,10 @@ import (
 
 	"github.com/chzyer/readline"
 	"golang.org/x/term"
+	"mvdan.cc/sh/v3/expand"
 
 	"github.com/vos-os/vos/images/userland/cmds"
+	"github.com/vos-os/vos/libvos"
 )
 
 // editLoop is the interactive shell at a terminal: lines are read with
@@ -159,4 +161,29 @@ func (c *completer) Do(line []rune, pos int) ([][]rune, int) {
 		out[i] = []rune(x)
 	}
 	return out, len([]rune(word))
+}
+
+// childTty is the terminal a command started on the shell's terminal
+// gets: the same size, and TERM from the shell's variables.
+func (s *Shell) childTty(env expand.Environ) *libvos.Tty {
+	t := &libvos.Tty{Rows: 24, Cols: 80, Term: env.Get("TERM").String()}
+	if w, h, err := term.GetSize(s.termFd); err == nil && w > 0 && h > 0 {
+		t.Rows, t.Cols = uint16(h), uint16(w)
+	}
+	if t.Term == "" {
+		t.Term = "dumb"
+	}
+	return t
+}
+
+// rawTerm puts the shell's terminal in raw mode while a command with a
+// terminal of its own runs: every key (^C, ^D, escapes) reaches that
+// terminal as typed, its line discipline does the rest. It returns what
+// restores the mode (nil if it could not be changed).
+func (s *Shell) rawTerm() func() {
+	st, err := term.MakeRaw(s.termFd)
+	if err != nil {
+		return nil
+	}
+	return func() { _ = term.Restore(s.termFd, st) }
 }

@@ -38,7 +38,15 @@
 //
 // Status: that of the last command; 128+N for one killed by signal N; 127
 // for a program that does not exist ("sh: NAME: not found"); 126 for one
-// that could not start; 2 for a syntax error; 1 for a failed redirection.
+// that could not start; 2 for a syntax error; 2 for a failed redirection
+// of one of the script's own statements (1 for one inside a compound
+// command or a subshell: the interpreter's).
+//
+// A command started by the interactive shell on its terminal (stdin,
+// stdout and stderr all the shell's, in the foreground) gets a terminal
+// of its own inside its pod, of the shell's terminal's size and with
+// its TERM; the shell's terminal is raw meanwhile, so that every key
+// (^C, ^D, escapes) reaches that terminal as typed.
 //
 // Processes: every external command is a VOS process started with the
 // shell's directory and exported variables. A command's standard streams
@@ -72,6 +80,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"golang.org/x/term"
 	"mvdan.cc/sh/v3/expand"
 	"mvdan.cc/sh/v3/interp"
 	"mvdan.cc/sh/v3/syntax"
@@ -133,6 +142,9 @@ func Main(e *cmds.Env, args ...string) error {
 	}
 	fromStdin := !flagC && (flagS || len(args) == 0)
 	s.interactive = flagI || (fromStdin && tty)
+	if s.interactive && tty && ownStdio && term.IsTerminal(int(os.Stdin.Fd())) {
+		s.termFd = int(os.Stdin.Fd())
+	}
 	if ownStdio {
 		if s.interactive { // ^Z and ^\ at the terminal must not stop or kill the shell
 			signal.Ignore(syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGQUIT)
@@ -207,6 +219,10 @@ type Shell struct {
 	uid  int // -1 until asked
 	arg0 string
 	tty  bool
+	// termFd is the shell's terminal (its stdin), when it runs on one
+	// interactively: the commands that would read and write it get a
+	// terminal of their own (-1: none).
+	termFd int
 
 	// The shell's own stdout and stderr, as the interpreter's writers:
 	// a handler that gets one of them passes the shell's stream on.
@@ -226,6 +242,7 @@ type Shell struct {
 	fg          map[int]int        // running foreground processes: pid → process group
 	fgPgid      int                // the group foreground commands join
 	interrupted atomic.Bool        // SIGINT went to the foreground job
+	openFailed  atomic.Bool        // an open (a redirection) failed in the statement running
 
 	traps *traps
 }
@@ -251,7 +268,7 @@ func New(e *cmds.Env, tty bool) (*Shell, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Shell{o: o, pid: o.Getpid(), uid: -1, arg0: "sh", tty: tty, fg: map[int]int{},
+	s := &Shell{o: o, pid: o.Getpid(), uid: -1, arg0: "sh", tty: tty, termFd: -1, fg: map[int]int{},
 		io: &shellIO{stdout: &outlet{}, stderr: &outlet{}}}
 	s.traps = newTraps(s)
 	wrap := func(w io.Writer) *lockedWriter {
@@ -422,6 +439,16 @@ var exitStmt = func() *syntax.Stmt {
 	return f.Stmts[0]
 }()
 
+// setStatus2 is a command (not a statement: no ERR trap, no -e) that
+// leaves $? at 2.
+var setStatus2 = func() syntax.Command {
+	f, err := syntax.NewParser().Parse(strings.NewReader("(exit 2)"), "")
+	if err != nil {
+		panic(err)
+	}
+	return f.Stmts[0].Cmd
+}()
+
 // finish ends a script: its EXIT trap runs (as exit runs it).
 func (s *Shell) finish(ctx context.Context, status int) int {
 	st, _ := s.runStmt(ctx, exitStmt)
@@ -438,6 +465,7 @@ func (s *Shell) runStmt(ctx context.Context, st *syntax.Stmt) (int, bool) {
 	s.mu.Lock()
 	s.fgPgid = 0
 	s.mu.Unlock()
+	s.openFailed.Store(false)
 	err := s.r.Run(ctx, st)
 	status := 0
 	var es interp.ExitStatus
@@ -445,6 +473,16 @@ func (s *Shell) runStmt(ctx context.Context, st *syntax.Stmt) (int, bool) {
 	case err == nil:
 	case errors.As(err, &es):
 		status = int(es)
+		if status == 1 && len(st.Redirs) > 0 && !st.Background && s.openFailed.Load() {
+			// Its redirection failed, so it did not run: status 2, as
+			// POSIX has a non-interactive shell's redirection errors (the
+			// interpreter's is 1; only a statement of the script's own,
+			// not one inside a compound command, is seen here).
+			status = 2
+			if !s.r.Exited() {
+				_ = s.r.Run(ctx, setStatus2) // as $? for what follows
+			}
+		}
 	case ctx.Err() != nil || s.interrupted.Load():
 		status = 128 + int(syscall.SIGINT)
 	default:
