@@ -18,7 +18,7 @@ import (
 // a FIFO itself and FS sees none of it.
 
 // fifoPoll bounds how long an open, read or write of a FIFO is held.
-var fifoPoll = 10 * time.Second
+const fifoPoll = 5 * time.Second
 
 // Kinds of fifoWait.
 const (
