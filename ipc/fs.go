@@ -32,9 +32,6 @@ const (
 	OpFSListxattr   Op = BaseFS + 22
 	OpFSRemovexattr Op = BaseFS + 23
 	OpFSFallocate   Op = BaseFS + 24
-	// A FIFO's I/O, through the pipe FS keeps for it.
-	OpFSFifoRead  Op = BaseFS + 25
-	OpFSFifoWrite Op = BaseFS + 26
 	// OpFSEvent is the notification FS publishes on EventSubject(inst,
 	// FSEventTopic) after every change, for caches on other nodes.
 	OpFSEvent Op = BaseFS + 0x40
@@ -69,8 +66,6 @@ func init() {
 		Def{OpFSListxattr, "fs.listxattr", FSListxattrReq{}, FSListxattrRep{}},
 		Def{OpFSRemovexattr, "fs.removexattr", FSRemovexattrReq{}, FSAttrRep{}},
 		Def{OpFSFallocate, "fs.fallocate", FSFallocateReq{}, FSAttrRep{}},
-		Def{OpFSFifoRead, "fs.fiforead", FSFifoReadReq{}, FSFifoReadRep{}},
-		Def{OpFSFifoWrite, "fs.fifowrite", FSFifoWriteReq{}, FSFifoWriteRep{}},
 		Def{OpFSEvent, "fs.event", FSEvent{}, FSEmpty{}},
 	)
 }
@@ -90,10 +85,6 @@ const (
 	// XATTR_SIZE_MAX.
 	XattrNameMax = 255
 	XattrSizeMax = 64 << 10
-	// PipeSize is what a FIFO's pipe holds (Linux's default pipe), and
-	// PipeBuf the largest write that is atomic (PIPE_BUF).
-	PipeSize = 64 << 10
-	PipeBuf  = 4096
 )
 
 // Mode bits, as stat's st_mode.
@@ -121,7 +112,6 @@ const (
 	O_EXCL      = 0x80
 	O_TRUNC     = 0x200
 	O_APPEND    = 0x400
-	O_NONBLOCK  = 0x800 // a FIFO's: opens, reads and writes do not wait
 	O_DIRECTORY = 0x10000
 	O_NOFOLLOW  = 0x20000
 )
@@ -211,64 +201,14 @@ type FSOpenReq struct {
 	Mode  uint32
 }
 
-// FSOpenRep is the opened file. A FIFO's open has a Handle: its reads
-// and writes are fs.fiforead and fs.fifowrite of it, and its close names
-// it. Opening a FIFO for reading waits for a writer and for writing waits
-// for a reader (O_RDWR waits for nothing); FS holds the open up to some
-// seconds and then says EAGAIN, and the caller asks again. With
-// O_NONBLOCK a read open does not wait and a write open with no reader
-// says ENXIO.
+// FSOpenRep is the opened file.
 type FSOpenRep struct {
 	Attr    Attr
 	Created bool
-	Handle  uint64
 }
 
-// FSCloseReq ends one open of Ino; Handle, a FIFO's, ends that handle.
-type FSCloseReq struct {
-	Ino    uint64
-	Handle uint64
-}
-
-// FSFifo names an open FIFO: its inode, the handle its open returned and
-// the open's access mode (O_RDONLY, O_WRONLY, O_RDWR), so that a restarted
-// FS, which keeps no pipe, takes the handle back (checking permissions
-// again). A pipe's data is not journaled: a restart loses it.
-type FSFifo struct {
-	Ino    uint64
-	Handle uint64
-	Flags  int
-}
-
-// FSFifoReadReq reads up to Len bytes (at most MaxIO) from a FIFO. While
-// the pipe is empty and a writer has it open the read waits (FS holds it
-// up to some seconds, then says EAGAIN: ask again), or with NonBlock says
-// EAGAIN at once.
-type FSFifoReadReq struct {
-	FSFifo
-	Len      int
-	NonBlock bool
-}
-
-// FSFifoReadRep is what was read; EOF says the pipe is empty and has no
-// writer.
-type FSFifoReadRep struct {
-	Data []byte
-	EOF  bool
-}
-
-// FSFifoWriteReq writes Data (at most MaxIO bytes) into a FIFO: all of it
-// at once when it is at most PipeBuf bytes (atomic), else as much as
-// fits. It waits while the pipe is full (held some seconds, then EAGAIN),
-// or with NonBlock says EAGAIN; with no reader it says EPIPE.
-type FSFifoWriteReq struct {
-	FSFifo
-	Data     []byte
-	NonBlock bool
-}
-
-// FSFifoWriteRep says how many bytes went in.
-type FSFifoWriteRep struct{ N int }
+// FSCloseReq ends one open of Ino.
+type FSCloseReq struct{ Ino uint64 }
 
 // FSReadReq reads up to Len bytes (at most MaxIO) at Off.
 type FSReadReq struct {

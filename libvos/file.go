@@ -40,8 +40,7 @@ type File struct {
 	dirNext string // the name after which the next readdir page starts
 	dirDone bool
 
-	host *os.File    // a file under a host folder, read through the pod's mount (hostview.go)
-	fifo *ipc.FSFifo // a FIFO's open: its I/O goes through its pipe in FS (fifo.go)
+	host *os.File // a file under a host folder, read through the pod's mount (hostview.go)
 }
 
 func newFile(o *OS, name string, flag int, a *ipc.Attr) *File {
@@ -98,9 +97,6 @@ func (f *File) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if f.fifo != nil {
-		return f.fifoRead(p)
-	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n, eof, err := f.readLocked(p)
@@ -134,9 +130,6 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 	if err := f.readable("read"); err != nil {
 		return 0, err
 	}
-	if f.fifo != nil {
-		return 0, pathErr("read", f.name, ipc.ESPIPE)
-	}
 	if off < 0 {
 		return 0, pathErr("readat", f.name, errNegativeOffset)
 	}
@@ -165,9 +158,6 @@ func (f *File) Write(p []byte) (int, error) {
 	}
 	if len(p) == 0 {
 		return 0, nil
-	}
-	if f.fifo != nil {
-		return f.fifoWrite(p)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -206,9 +196,6 @@ func (f *File) WriteAt(p []byte, off int64) (int, error) {
 	if err := f.writable("write"); err != nil {
 		return 0, err
 	}
-	if f.fifo != nil {
-		return 0, pathErr("write", f.name, ipc.ESPIPE)
-	}
 	if f.flag&os.O_APPEND != 0 {
 		return 0, errWriteAtInAppendMode
 	}
@@ -233,9 +220,6 @@ func (f *File) Seek(offset int64, whence int) (int64, error) {
 		return 0, err
 	}
 	defer f.io.RUnlock()
-	if f.fifo != nil {
-		return 0, pathErr("seek", f.name, ipc.ESPIPE)
-	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var base int64
@@ -379,12 +363,6 @@ func (f *File) Close() error {
 	f.io.Lock() // waits for operations in progress; none starts after
 	f.io.Unlock()
 	f.rd.Close() // read-ahead still in flight must not outlive the open
-	if f.fifo != nil {
-		if err := f.o.fsc.CloseFifo(context.Background(), f.ino, f.fifo.Handle); err != nil {
-			return pathErr("close", f.name, err)
-		}
-		return nil
-	}
 	if err := f.o.fsc.Close(context.Background(), f.ino); err != nil {
 		return pathErr("close", f.name, err)
 	}
@@ -450,9 +428,6 @@ func (f *File) readAll() ([]byte, error) {
 	if f.host != nil {
 		return io.ReadAll(f.host)
 	}
-	if f.fifo != nil {
-		return io.ReadAll(readerOnly{f})
-	}
 	if err := f.begin("read"); err != nil {
 		return nil, err
 	}
@@ -476,9 +451,6 @@ func (f *File) WriteTo(w io.Writer) (int64, error) {
 	if f != nil && f.host != nil {
 		return io.Copy(w, f.host)
 	}
-	if f != nil && f.fifo != nil {
-		return io.Copy(w, readerOnly{f})
-	}
 	return f.copyAt("read", func(off int64) (int64, error, error) {
 		return f.o.fsc.WriteTo(context.Background(), f.ino, off, w)
 	})
@@ -490,9 +462,8 @@ func (f *File) ReadFrom(r io.Reader) (int64, error) {
 	if f != nil && f.host != nil {
 		return 0, pathErr("write", f.name, ipc.EBADF)
 	}
-	if f.flag&os.O_APPEND != 0 || f.fifo != nil {
-		// Appends must land in order: one at a time through Write; so
-		// must a FIFO's bytes.
+	if f.flag&os.O_APPEND != 0 {
+		// Appends must land in order: one at a time through Write.
 		return io.Copy(writerOnly{f}, r)
 	}
 	return f.copyAt("write", func(off int64) (int64, error, error) {
@@ -528,9 +499,6 @@ func (f *File) copyAt(op string, copy func(off int64) (n int64, fsErr, ioErr err
 
 // writerOnly hides ReadFrom so io.Copy does not call it again.
 type writerOnly struct{ io.Writer }
-
-// readerOnly hides WriteTo so io.Copy does not call it again.
-type readerOnly struct{ io.Reader }
 
 // Interfaces a File satisfies, as *os.File does.
 var (

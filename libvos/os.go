@@ -114,10 +114,10 @@ func (o *OS) Create(name string) (*File, error) {
 	return o.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o666)
 }
 
-// openFlags are the flags the FS server interprets (O_NONBLOCK only for a
-// FIFO); the others (O_SYNC, O_CLOEXEC…) mean nothing here: every write is
-// journaled before its reply.
-const openFlags = ipc.O_ACCMODE | ipc.O_CREAT | ipc.O_EXCL | ipc.O_TRUNC | ipc.O_APPEND | ipc.O_DIRECTORY | ipc.O_NOFOLLOW | ipc.O_NONBLOCK
+// openFlags are the flags the FS server interprets; the others (O_SYNC,
+// O_CLOEXEC, O_NONBLOCK…) mean nothing here: every write is journaled
+// before its reply.
+const openFlags = ipc.O_ACCMODE | ipc.O_CREAT | ipc.O_EXCL | ipc.O_TRUNC | ipc.O_APPEND | ipc.O_DIRECTORY | ipc.O_NOFOLLOW
 
 // OpenFile opens a file as os.OpenFile does; flag takes the os.O_* values.
 // A created file gets perm (with setuid, setgid and sticky) less the umask.
@@ -134,10 +134,8 @@ func (o *OS) OpenFile(name string, flag int, perm fs.FileMode) (*File, error) {
 
 func (o *OS) openAt(at uint64, p, name string, flag int, perm fs.FileMode) (*File, error) {
 	req := &ipc.FSOpenReq{At: at, Path: p, Flags: flag & openFlags, Mode: o.masked(perm)}
-	var rep *ipc.FSOpenRep
-	// A FIFO's open may wait for the other side: OpenWait asks again
-	// while FS holds it.
-	call := func() (err error) { rep, err = o.fsc.OpenWait(context.Background(), req); return err }
+	var rep ipc.FSOpenRep
+	call := func() error { return o.call(ipc.OpFSOpen, req, &rep) }
 	var err error
 	if flag&os.O_TRUNC != 0 {
 		err = o.mutating(call)
@@ -147,11 +145,7 @@ func (o *OS) openAt(at uint64, p, name string, flag int, perm fs.FileMode) (*Fil
 	if err != nil {
 		return nil, pathErr("open", name, err)
 	}
-	f := newFile(o, name, flag, &rep.Attr)
-	if rep.Handle != 0 {
-		f.fifo = &ipc.FSFifo{Ino: rep.Attr.Ino, Handle: rep.Handle, Flags: flag & ipc.O_ACCMODE}
-	}
-	return f, nil
+	return newFile(o, name, flag, &rep.Attr), nil
 }
 
 func (o *OS) masked(perm fs.FileMode) uint32 {

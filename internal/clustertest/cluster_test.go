@@ -151,57 +151,11 @@ func TestCluster(t *testing.T) {
 		"filesystem: {host: [/bin, /lib, /lib64, /usr]}\n")
 
 	t.Run("CrossNode", func(t *testing.T) { crossNode(t, c, n1, n2, n3) })
-	t.Run("FIFOAcrossNodes", func(t *testing.T) { fifoAcross(t, c, n1) })
 	t.Run("Migration", func(t *testing.T) { migration(t, c, n1) })
 	t.Run("Failover", func(t *testing.T) { failover(t, c) })
 	t.Run("Rejoin", func(t *testing.T) { rejoin(t, c) })
 	t.Run("Elastic", func(t *testing.T) { elastic(t, c) })
 	t.Run("Down", func(t *testing.T) { down(t, c) })
-}
-
-// fifoAcross: a FIFO made by one program connects a reader on n3 and a
-// writer on n1 (FS on n2 keeps the pipe): the bytes arrive in order, then
-// EOF when the writer closes.
-func fifoAcross(t *testing.T, c *cluster, n1 *node) {
-	c.mustVos(n1, "exec", "--node", "n2", "web", "--", "mkfifo", "/pipe")
-	vos := libvos.New(c.conn(n1), "web")
-	reader, err := vos.StartProcess("sh", []string{"-c", "cat /pipe > /pipe.out"}, &libvos.ProcAttr{Node: "n3"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.mustVos(n1, "exec", "--node", "n1", "web", "--", "sh", "-c", "echo first > /pipe")
-	if st, err := vos.Wait(reader.Pid, false); err != nil || !st.Success() {
-		t.Fatalf("the reader on n3: %v %v", st, err)
-	}
-	if out := c.mustVos(n1, "exec", "web", "--", "cat", "/pipe.out"); out != "first\n" {
-		t.Errorf("read on n3 from a writer on n1: %q", out)
-	}
-	// A longer stream, written in pieces larger than the pipe holds.
-	reader, err = vos.StartProcess("sh", []string{"-c", "cat /pipe > /pipe.out"}, &libvos.ProcAttr{Node: "n3"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := vos.OpenFile("/pipe", os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want strings.Builder
-	for i := range 3000 {
-		line := fmt.Sprintf("line %d of a stream longer than a pipe holds\n", i)
-		want.WriteString(line)
-		if _, err := w.Write([]byte(line)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if st, err := vos.Wait(reader.Pid, false); err != nil || !st.Success() {
-		t.Fatalf("the second reader on n3: %v %v", st, err)
-	}
-	if got, err := vos.ReadFile("/pipe.out"); err != nil || string(got) != want.String() {
-		t.Errorf("the stream through the FIFO: %d bytes (want %d) %v", len(got), want.Len(), err)
-	}
 }
 
 // crossNode: a process on n3 writes a file the FS server on n2 keeps; a

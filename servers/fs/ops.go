@@ -240,10 +240,6 @@ func (s *Server) open(c *srv.Call, r *ipc.FSOpenReq) (*ipc.FSOpenRep, error) {
 		}
 		if !can(cred, in, want) {
 			err = ipc.EACCES
-		} else if in.Mode&ipc.S_IFMT == ipc.S_IFIFO {
-			attr := in.attr()
-			sv.Unlock()
-			return s.openFIFO(c, r.Flags, attr)
 		} else if !in.isReg() && !in.isDir() {
 			err = openSpecial(in)
 		}
@@ -272,9 +268,6 @@ func (s *Server) open(c *srv.Call, r *ipc.FSOpenReq) (*ipc.FSOpenRep, error) {
 }
 
 func (s *Server) close(c *srv.Call, r *ipc.FSCloseReq) (*ipc.FSEmpty, error) {
-	if r.Handle != 0 {
-		s.closeFIFO(r.Handle)
-	}
 	if err := s.release(c, r.Ino); err != nil {
 		return nil, err
 	}

@@ -44,7 +44,6 @@ type Server struct {
 	openMu sync.Mutex
 	opens  map[uint64]int // open count per inode (not journaled; see close)
 	sortMu sync.Mutex     // fills directories' sorted-name caches under the read lock
-	fifo   fifos          // FIFOs' pipes (fifo.go; not journaled)
 
 	io     [64]sync.RWMutex // per-inode I/O locks, striped
 	blocks *blockStore
@@ -137,7 +136,7 @@ func (s *Server) Table() *srv.Table {
 	srv.Handle(t, ipc.OpFSGetattr, srv.Process, srv.Supported, "", s.getattr)
 	srv.Handle(t, ipc.OpFSSetattr, srv.Process, srv.Supported, "", s.setattr)
 	srv.Handle(t, ipc.OpFSOpen, srv.Process, srv.Partial,
-		"a device: EACCES (nodev); a socket: ENXIO; a FIFO returns a handle for fs.fiforead and fs.fifowrite", s.open)
+		"a FIFO: EOPNOTSUPP (its I/O is the kernel's, through the mount); a device: EACCES (nodev); a socket: ENXIO", s.open)
 	srv.Handle(t, ipc.OpFSClose, srv.Process, srv.Supported, "", s.close)
 	srv.Handle(t, ipc.OpFSRead, srv.Process, srv.Supported, "", s.read)
 	srv.Handle(t, ipc.OpFSWrite, srv.Process, srv.Supported, "", s.write)
@@ -159,9 +158,6 @@ func (s *Server) Table() *srv.Table {
 	srv.Handle(t, ipc.OpFSRemovexattr, srv.Process, srv.Partial, xattrNote, s.removexattr)
 	srv.Handle(t, ipc.OpFSFallocate, srv.Process, srv.Partial,
 		"modes 0, KEEP_SIZE and PUNCH_HOLE|KEEP_SIZE; ZERO_RANGE, COLLAPSE_RANGE, INSERT_RANGE, UNSHARE_RANGE: EOPNOTSUPP", s.fallocate)
-	const fifoNote = "a pipe held in memory (a restart loses its bytes); no SIGPIPE: EPIPE"
-	srv.Handle(t, ipc.OpFSFifoRead, srv.Process, srv.Partial, fifoNote, s.fifoRead)
-	srv.Handle(t, ipc.OpFSFifoWrite, srv.Process, srv.Partial, fifoNote, s.fifoWrite)
 	srv.Handle(t, ipc.OpFSMknod, srv.Process, srv.Supported, "device nodes are stored with their numbers, never opened (nodev)", s.mknod)
 	return t
 }
@@ -215,7 +211,7 @@ func (s *Server) Extra() map[string]int64 {
 	open := int64(len(s.opens))
 	s.openMu.Unlock()
 	x := map[string]int64{"inodes": int64(len(s.st.Inodes)), "files": files, "dirs": dirs, "open": open,
-		"pending_clears": int64(len(s.st.Pending)), "fifos": int64(s.fifoCount())}
+		"pending_clears": int64(len(s.st.Pending))}
 	if s.blocks != nil {
 		x["cache_bytes"] = s.blocks.cached()
 	}

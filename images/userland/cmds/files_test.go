@@ -134,13 +134,6 @@ func TestFileCommands(t *testing.T) {
 		{Cmd: []string{"mkdir", "-m", "9", "/x"}, ErrHas: "invalid value \"9\" for flag -m", Status: 2},
 		{Cmd: []string{"mkdir"}, Err: "mkdir: usage: mkdir [-p] [-m MODE] DIR...\n", Status: 2},
 
-		// mkfifo
-		{Cmd: []string{"mkfifo", "/fifo"}},
-		{Cmd: []string{"mkfifo", "-m", "600", "/fifo6"}},
-		{Cmd: []string{"stat", "-c", "%F %a", "/fifo", "/fifo6"}, Out: "fifo 644\nfifo 600\n"},
-		{Cmd: []string{"mkfifo", "/fifo"}, Err: "mkfifo: /fifo: file exists\n", Status: 1},
-		{Cmd: []string{"mkfifo"}, Err: "mkfifo: usage: mkfifo [-m MODE] NAME...\n", Status: 2},
-
 		// rm
 		{Cmd: []string{"rm", "/m"}, Err: "rm: /m: is a directory\n", Status: 1},
 		{Cmd: []string{"rm", "/nofile"}, Err: "rm: /nofile: no such file or directory\n", Status: 1},
