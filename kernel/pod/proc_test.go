@@ -15,6 +15,7 @@ import (
 
 	"github.com/creack/pty"
 
+	"github.com/vos-os/vos/internal/testutil"
 	"github.com/vos-os/vos/kernel/pod"
 )
 
@@ -116,10 +117,10 @@ func TestThousandProcesses(t *testing.T) {
 	if l, err := bufio.NewReader(r).ReadString('\n'); l != "started\n" {
 		t.Fatalf("starter said %q, %v", l, err)
 	}
-	for {
+	testutil.Poll(t, func() error { // the shell forks asynchronously
 		procs, err := p.Procs()
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
 		n := 0
 		for _, pi := range procs {
@@ -127,11 +128,11 @@ func TestThousandProcesses(t *testing.T) {
 				n++
 			}
 		}
-		if n == 1000 {
-			break
+		if n != 1000 {
+			return fmt.Errorf("%d sleeps alive, want 1000", n)
 		}
-		time.Sleep(10 * time.Millisecond) // the shell forks asynchronously
-	}
+		return nil
+	})
 }
 
 func TestDestroyLeavesNothing(t *testing.T) {
@@ -232,9 +233,12 @@ func TestLifeline(t *testing.T) {
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
 	for _, pid := range []int{initPid, progPid} {
-		for !gone(pid) {
-			time.Sleep(5 * time.Millisecond)
-		}
+		testutil.Poll(t, func() error {
+			if !gone(pid) {
+				return fmt.Errorf("pid %d still there", pid)
+			}
+			return nil
+		})
 	}
 	if err := pod.Cleanup(parent); err != nil {
 		t.Fatal(err)
