@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"sync"
@@ -313,14 +314,23 @@ func TestReadAhead(t *testing.T) {
 	}
 	for i, write := range writes {
 		ra.Reset()
+		f.reset()
 		if _, _, err := ra.Read(bg, buf, 0); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := ra.Read(bg, buf, int64(len(buf))); err != nil { // sequential: reads ahead
 			t.Fatal(err)
 		}
-		// Let the read-ahead land, then overwrite what it fetched.
-		time.Sleep(50 * time.Millisecond)
+		// Let the read-ahead land (a message past the two reads, none in
+		// flight), then overwrite what it fetched.
+		testutil.Poll(t, func() error {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if n, busy := f.count[ipc.OpFSRead], f.inflight[ipc.OpFSRead]; n < 3 || busy > 0 {
+				return fmt.Errorf("%d reads, %d in flight: the read-ahead has not landed", n, busy)
+			}
+			return nil
+		})
 		p := bytes.Repeat([]byte{byte('a' + i)}, len(buf))
 		if err := write(p, 2*int64(len(buf))); err != nil {
 			t.Fatal(err)

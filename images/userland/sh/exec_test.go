@@ -540,13 +540,18 @@ func vosTests(t *testing.T, in *inst) {
 		in.waitProc("sleep", 1)
 		// ^C, again until it takes: PM lists sleep a little before the
 		// shell has made it the foreground job.
-		for gone := false; !gone; {
-			typ("\x03")
-			for deadline := time.Now().Add(time.Second); !gone && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-				pids, err := in.running("sleep")
-				gone = err == nil && len(pids) == 0
+		var sent time.Time
+		testutil.Poll(t, func() error {
+			if time.Since(sent) >= time.Second {
+				typ("\x03")
+				sent = time.Now()
 			}
-		}
+			pids, err := in.running("sleep")
+			if err != nil || len(pids) > 0 {
+				return fmt.Errorf("sleep still runs after ^C: %v %v", pids, err)
+			}
+			return nil
+		})
 		typ("echo st=$?\r")
 		seen("st=130\n")
 		typ("\x1b[A\r") // Up: the last command again
